@@ -36,8 +36,23 @@ namespace raft {
 enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
 const char* role_name(Role role);
 
+#ifdef RAFTKV_TEST_HOOKS
+// Known bugs that test builds can plant, to prove the simulator catches each one.
+enum class PlantedBug : uint8_t {
+  kNone = 0,
+  kVoteWithoutLogCheck = 1,        // grant votes without the §5.4.1 up-to-date check
+  kCommitPreviousTermByCount = 2,  // commit an earlier term's entry by counting replicas (§5.4.2)
+  kAckBeforePersist = 3,           // acknowledge appended entries that are never persisted
+  kReadIndexWithoutQuorum = 4,     // answer ReadIndex without a quorum heartbeat round
+  kVoteNotPersisted = 5,           // grant a vote without putting it in the persisted HardState
+};
+#endif
+
 struct Config {
   NodeId id = kNoNode;
+#ifdef RAFTKV_TEST_HOOKS
+  PlantedBug planted_bug = PlantedBug::kNone;
+#endif
   // Election timeout is drawn uniformly from [election_ticks, 2 * election_ticks).
   int election_ticks = 10;
   int heartbeat_ticks = 1;
