@@ -57,11 +57,11 @@ struct Config {
   int election_ticks = 10;
   int heartbeat_ticks = 1;
   uint64_t seed = 1;
-  bool pre_vote = true;      // thesis §9.6
-  bool check_quorum = true;  // thesis §6.2: leader steps down without a live quorum
-  uint64_t max_append_bytes = 1 << 20;       // per kAppend message
-  int max_inflight_appends = 256;            // per follower in replicate state
-  uint64_t max_uncommitted_bytes = 64 << 20; // propose() refuses beyond this
+  bool pre_vote = true;                 // thesis §9.6
+  bool check_quorum = true;             // thesis §6.2: leader steps down without a live quorum
+  uint64_t max_append_bytes = 1 << 20;  // per kAppend message
+  int max_inflight_appends = 256;       // per follower in replicate state
+  uint64_t max_uncommitted_bytes = 64 << 20;  // propose() refuses beyond this
   // The initial configuration for a brand-new cluster (ignored when storage has a
   // snapshot or entries). A node joining an existing cluster passes an empty one.
   std::vector<NodeId> initial_voters;
@@ -73,12 +73,12 @@ struct ReadState {
 };
 
 struct Ready {
-  std::optional<HardState> hard_state;  // set when it changed
-  std::vector<Entry> entries;           // to persist
-  std::optional<Snapshot> snapshot;     // to persist and apply
-  std::vector<Message> messages;        // to send
-  std::vector<Entry> committed_entries; // to apply, in order
-  std::vector<ReadState> read_states;   // to deliver after applying
+  std::optional<HardState> hard_state;   // set when it changed
+  std::vector<Entry> entries;            // to persist
+  std::optional<Snapshot> snapshot;      // to persist and apply
+  std::vector<Message> messages;         // to send
+  std::vector<Entry> committed_entries;  // to apply, in order
+  std::vector<ReadState> read_states;    // to deliver after applying
   bool must_sync = false;
 };
 

@@ -68,20 +68,20 @@ struct Snapshot {
 };
 
 enum class MessageType : uint8_t {
-  kAppend = 0,             // leader -> follower: entries after (index, log_term); commit
-  kAppendResponse = 1,     // follower -> leader: index = last matching index, or reject + hint
-  kVote = 2,               // candidate -> all: (index, log_term) = candidate's last entry
-  kVoteResponse = 3,       // reject = vote refused
-  kPreVote = 4,            // thesis §9.6: a vote that changes no state
+  kAppend = 0,          // leader -> follower: entries after (index, log_term); commit
+  kAppendResponse = 1,  // follower -> leader: index = last matching index, or reject + hint
+  kVote = 2,            // candidate -> all: (index, log_term) = candidate's last entry
+  kVoteResponse = 3,    // reject = vote refused
+  kPreVote = 4,         // thesis §9.6: a vote that changes no state
   kPreVoteResponse = 5,
-  kSnapshot = 6,           // leader -> follower: install `snapshot`
-  kHeartbeat = 7,          // leader -> follower: commit (capped at the follower's match); context
-  kHeartbeatResponse = 8,  // context echoes the heartbeat's, for ReadIndex confirmation
-  kReadIndex = 9,          // follower -> leader: forward a read request (context identifies it)
-  kReadIndexResponse = 10, // leader -> follower: index = read index, context; reject = not leader
-  kTimeoutNow = 11,        // leader -> transfer target: campaign now (thesis §3.10)
-  kPropose = 12,           // follower -> leader: forwarded proposals (entries carry the data)
-  kTransferLeader = 13,    // follower -> leader: forwarded transfer request (from = target)
+  kSnapshot = 6,            // leader -> follower: install `snapshot`
+  kHeartbeat = 7,           // leader -> follower: commit (capped at the follower's match); context
+  kHeartbeatResponse = 8,   // context echoes the heartbeat's, for ReadIndex confirmation
+  kReadIndex = 9,           // follower -> leader: forward a read request (context identifies it)
+  kReadIndexResponse = 10,  // leader -> follower: index = read index, context; reject = not leader
+  kTimeoutNow = 11,         // leader -> transfer target: campaign now (thesis §3.10)
+  kPropose = 12,            // follower -> leader: forwarded proposals (entries carry the data)
+  kTransferLeader = 13,     // follower -> leader: forwarded transfer request (from = target)
 };
 
 struct Message {
