@@ -1,0 +1,47 @@
+// Helpers shared by wal/ tests (not part of the library).
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "base/rng.h"
+#include "doctest/doctest.h"
+#include "wal/fault_env.h"
+#include "wal/log.h"
+
+namespace wal::testing {
+
+inline const std::string kDir = "/data";
+
+// Entry i of a deterministic history: its data depends on (index, term), so a stale or
+// invented entry is detectable.
+inline raft::Entry make_entry(raft::Index index, raft::Term term, size_t data_bytes = 20) {
+  std::string data = "e" + std::to_string(index) + "t" + std::to_string(term) + ":";
+  while (data.size() < data_bytes)
+    data.push_back(static_cast<char>('a' + (index + data.size()) % 26));
+  return raft::Entry{index, term, raft::EntryType::kNormal, data};
+}
+
+inline std::vector<raft::Entry> make_entries(raft::Index first, raft::Index last, raft::Term term,
+                                             size_t data_bytes = 20) {
+  std::vector<raft::Entry> out;
+  for (raft::Index i = first; i <= last; ++i) out.push_back(make_entry(i, term, data_bytes));
+  return out;
+}
+
+inline std::vector<raft::Entry> all_entries(const Log& log) {
+  if (log.last_index() < log.first_index()) return {};
+  return log.entries(log.first_index(), log.last_index() + 1, UINT64_MAX);
+}
+
+inline std::unique_ptr<Log> open_ok(Env& env, LogOptions options = {}) {
+  base::Result<std::unique_ptr<Log>> log = Log::open(env, kDir, options);
+  REQUIRE_MESSAGE(log.is_ok(), log.status().to_string());
+  return std::move(log).value();
+}
+
+inline std::string segment_path(uint64_t sequence) {
+  return join_path(kDir, segment_file_name(sequence));
+}
+
+}  // namespace wal::testing
