@@ -3,19 +3,39 @@
 //
 // The Ready contract. After any input (tick, step, propose, read_index, ...), the driver calls
 // has_ready(); if true it takes ready() and handles it IN THIS ORDER, then calls advance(ready):
-//   1. If ready.snapshot is set: persist it (it replaces the log up to its index).
+//   1. If ready.snapshot is set: persist it (it replaces the log up to its index;
+//      MemoryStorage::apply_snapshot).
 //   2. Persist ready.entries (append; they may overwrite a conflicting suffix of the stored
 //      log) and ready.hard_state if set. fsync when ready.must_sync is true.
 //   3. Send ready.messages. (Messages may promise what step 2 persisted: vote grants and
 //      append acknowledgements. They never leave before step 2 is durable.)
 //   4. Apply ready.snapshot (if any) to the state machine, then ready.committed_entries in
-//      order. Committed entries are always already durable locally.
+//      order. Committed entries are always already durable locally. The driver applies only
+//      kNormal entries; kEmpty and kConfChange entries are the core's own (see below).
 //   5. Deliver ready.read_states: a read with context C may be served once the state machine
 //      has applied index >= read_state.index.
 //   6. Call advance(ready). Only then does the core forget its unstable copies.
+// At most one Ready is outstanding: has_ready() is false between ready() and advance(), and
+// calling ready() twice without advance() is a bug (ENSURE). Inputs (step, tick, ...) may
+// arrive in between; what they produce waits for the next Ready.
 // A leader may send its messages (3) before its own persist (2) finishes ("leader writes to
 // its WAL while replicating", thesis §10.2.1): its own log counts toward the commit quorum only
 // after advance() reports the entries durable.
+//
+// Configuration changes take effect when applied: advance() applies every kConfChange entry
+// of ready.committed_entries (and the ConfState of ready.snapshot) to the core itself, so
+// status().conf is always the configuration of the applied prefix of the log, which is what a
+// driver stores with a snapshot it takes at status().applied. Only one change may be pending:
+// propose_conf_change() is refused until the previous change is applied, and a new leader
+// accepts none before it has applied its first (empty) entry.
+//
+// Startup: a brand-new node of the initial cluster (empty storage, Config::initial_voters set)
+// bootstraps by writing one committed kConfChange entry per initial voter at term 1, indexes
+// 1..N, identical on every initial voter; its first Ready persists them. A restarted node
+// recovers the configuration from the storage's snapshot and replays the committed
+// kConfChange entries after it (they come out in its first Ready's committed_entries, which
+// the driver re-applies on top of the snapshot). A node joining later starts with empty storage
+// and no initial voters, and learns everything from the leader.
 //
 // Ownership: RawNode keeps a reference to LogStorage, which must outlive it. Not thread-safe;
 // one thread drives it.
@@ -62,8 +82,8 @@ struct Config {
   uint64_t max_append_bytes = 1 << 20;  // per kAppend message
   int max_inflight_appends = 256;       // per follower in replicate state
   uint64_t max_uncommitted_bytes = 64 << 20;  // propose() refuses beyond this
-  // The initial configuration for a brand-new cluster (ignored when storage has a
-  // snapshot or entries). A node joining an existing cluster passes an empty one.
+  // The initial configuration for a brand-new cluster (used only when storage is empty;
+  // see "Startup" above). A node joining an existing cluster passes an empty one.
   std::vector<NodeId> initial_voters;
 };
 
@@ -101,6 +121,8 @@ struct NodeStatus {
   Index last_index = 0;
   ConfState conf;
   std::vector<ProgressStatus> progress;  // leader only
+  uint64_t ignored_messages = 0;         // dropped by the ignore filter or term rules
+  NodeId transfer_target = kNoNode;      // leader: a leadership transfer in progress
 };
 
 // A membership change: one voter or learner at a time (thesis §4.1).
@@ -130,8 +152,12 @@ class RawNode {
   // uncommitted. A follower forwards proposals to the leader.
   base::Status propose(std::string data);
   base::Status propose_conf_change(const ConfChange& change);
-  // Request a linearizable read point; answered through Ready::read_states with `context`.
+  // Request a linearizable read point; answered through Ready::read_states with `context`
+  // (thesis §6.4). A follower forwards it to the leader. Unanswerable reads (no leader known,
+  // leader deposed before confirming) are dropped silently: the caller retries after a timeout.
   void read_index(std::string context);
+  // Leader: make `target` (a voter) leader; proposals are refused meanwhile; aborted after an
+  // election timeout. Follower: forwards the request to the leader.
   void transfer_leadership(NodeId target);
   // Start an election now (tests and the initial bootstrap of a single-node cluster).
   void campaign();
