@@ -47,6 +47,9 @@
 //   let go, and a node is freed by whichever thread drops the last reference.
 #pragma once
 
+// First: libstdc++ 12's <atomic> (atomic_wait.h) uses INT_MAX without including <climits>.
+#include <climits>
+
 #include <algorithm>
 #include <array>
 #include <atomic>

@@ -359,7 +359,8 @@ TEST_CASE("btree: a reader thread verifies snapshots while the writer keeps muta
         queue.pop_front();
       }
       changed.notify_all();
-      auto& [snapshot, model] = item;
+      const Tree& snapshot = item.first;  // not a structured binding: clang 14 cannot capture it
+      const Model& model = item.second;
       bool ok = snapshot.size() == model.size();
       auto it = model.begin();
       snapshot.for_each([&](std::string_view key, const std::string& value) {
