@@ -26,6 +26,11 @@ void Network::send(Message message, uint64_t now_step, base::Rng& rng) {
   in_flight_.push_back({now_step + draw_delay(rng), next_sequence_++, std::move(message)});
 }
 
+void Network::hold(Message message, uint64_t due_step) {
+  --counters_.delivered;
+  in_flight_.push_back({due_step, next_sequence_++, std::move(message)});
+}
+
 std::vector<Message> Network::take_due(uint64_t now_step, base::Rng& rng,
                                        const std::function<Receiver(NodeId)>& receiver) {
   std::vector<InFlight> due;

@@ -49,6 +49,9 @@ class Network {
   const NetworkFaults& faults() const { return faults_; }
 
   void send(Message message, uint64_t now_step, base::Rng& rng);
+  // Puts back a message taken by take_due() that could not be delivered after all (its
+  // receiver became busy with an earlier message of the same batch). No faults apply again.
+  void hold(Message message, uint64_t due_step);
 
   // Messages due at or before now_step whose receiver is ready, in a random order. Messages to
   // a busy receiver stay; messages on a cut link or to a down receiver are discarded.

@@ -12,7 +12,7 @@ namespace raft::sim {
 void Trace::fold(uint64_t step, std::initializer_list<uint64_t> fields) {
   // Chain: hash_i = xxh3(hash_{i-1}, step, field count, fields...). Fixed-size buffer: events
   // carry few fields.
-  std::array<uint64_t, 12> words{};
+  std::array<uint64_t, 16> words{};
   ENSURE(fields.size() + 3 <= words.size());
   size_t n = 0;
   words[n++] = hash_;
@@ -24,6 +24,7 @@ void Trace::fold(uint64_t step, std::initializer_list<uint64_t> fields) {
 }
 
 void Trace::add_line(uint64_t step, const std::string& text) {
+  if (text.empty()) return;  // hashed but not worth a line (ticks)
   lines_.push_back(fmt::format("{:>7} {}", step, text));
 }
 

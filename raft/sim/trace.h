@@ -17,7 +17,8 @@ class Trace {
 
   bool keeps_text() const { return keep_text_; }
 
-  // Folds (step, fields...) into the hash. `describe` is called only when text is kept.
+  // Folds (step, fields...) into the hash. `describe` is called only when text is kept; an
+  // empty description is hashed but adds no line.
   template <typename Describe>
   void event(uint64_t step, std::initializer_list<uint64_t> fields, Describe&& describe) {
     fold(step, fields);
