@@ -255,18 +255,19 @@ void InteractionEnv::tick(NodeId id, int ticks) {
   }
 }
 
-// A leader ticks one election timeout (one CheckQuorum round); anyone else ticks until its
-// randomized election timeout fires (its role or term changes), at most 2x election_ticks.
+// Ticks until the node's election timer fires: a follower or candidate campaigns (its role
+// or term changes, or it has something to send), a leader without a live quorum steps down
+// (CheckQuorum). At most 2x election_ticks ticks.
 void InteractionEnv::tick_election(NodeId id) {
   RawNode& raw = live(std::to_string(id));
   const NodeStatus before = raw.status();
   const int election_ticks = nodes_.at(id).config.election_ticks;
-  if (before.role == Role::kLeader) return tick(id, election_ticks);
   for (int i = 0; i < 2 * election_ticks; ++i) {
     raw.tick();
     raw.check_invariants();
     const NodeStatus now = raw.status();
-    if (now.role != before.role || now.term != before.term || raw.has_ready()) return;
+    if (now.role != before.role || now.term != before.term) return;
+    if (before.role != Role::kLeader && raw.has_ready()) return;
   }
 }
 
