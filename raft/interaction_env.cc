@@ -135,6 +135,16 @@ void InteractionEnv::add_nodes(const Args& args) {
   }
 }
 
+// A crash loses the node's unstable state and the messages on their way to it.
+void InteractionEnv::crash(NodeId id) {
+  nodes_.at(id).raw.reset();
+  std::erase_if(in_flight_, [&](const Message& m) {
+    if (m.to != id) return false;
+    out_ += "  dropped: " + describe(m) + "\n";
+    return true;
+  });
+}
+
 void InteractionEnv::restart(NodeId id) {
   ScriptNode& n = nodes_.at(id);
   ENSURE_MSG(!n.raw, "restart {}: not crashed", id);

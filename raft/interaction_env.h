@@ -39,6 +39,7 @@ class InteractionEnv {
   void status(NodeId id);
   void raft_log(NodeId id);
   void compact(NodeId id, Index index);
+  void crash(NodeId id);
   void restart(NodeId id);
   void propose_conf_change(const Args& args);
   void check_all_invariants() const;
