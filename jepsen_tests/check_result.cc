@@ -1,5 +1,7 @@
 #include "jepsen_tests/check_result.h"
 
+#include <fmt/format.h>
+
 namespace jepsen {
 
 std::string_view validity_name(Validity v) {
@@ -24,6 +26,44 @@ int validity_exit_code(Validity v) {
       return 2;
   }
   return 2;
+}
+
+void AnomalyLog::add(const std::string& kind, std::string witness) {
+  ++count_;
+  for (auto& [k, witnesses] : kinds_) {
+    if (k == kind) {
+      witnesses.push_back(std::move(witness));
+      return;
+    }
+  }
+  kinds_.push_back({kind, {std::move(witness)}});
+}
+
+int64_t AnomalyLog::count(const std::string& kind) const {
+  for (const auto& [k, witnesses] : kinds_) {
+    if (k == kind) return static_cast<int64_t>(witnesses.size());
+  }
+  return 0;
+}
+
+std::string AnomalyLog::apply(CheckResult& result, size_t examples_per_kind) const {
+  Json counts = Json::object();
+  std::string names;
+  for (const auto& [kind, witnesses] : kinds_) {
+    counts.set(kind, static_cast<int64_t>(witnesses.size()));
+    names += (names.empty() ? "" : ", ") + kind;
+    result.counterexample += kind + ":\n";
+    for (size_t i = 0; i < witnesses.size() && i < examples_per_kind; ++i) {
+      result.counterexample += "  " + witnesses[i] + "\n";
+    }
+    if (witnesses.size() > examples_per_kind) {
+      result.counterexample +=
+          fmt::format("  ... and {} more\n", witnesses.size() - examples_per_kind);
+    }
+  }
+  result.stats.set("anomalies", counts);
+  if (count_ > 0) result.valid = Validity::kInvalid;
+  return names;
 }
 
 Validity combine(Validity a, Validity b) {

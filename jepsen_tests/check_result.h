@@ -3,6 +3,8 @@
 
 #include <string>
 #include <string_view>
+#include <utility>
+#include <vector>
 
 #include "jepsen_tests/json_value.h"
 
@@ -19,6 +21,22 @@ struct CheckResult {
   std::string explanation;      // one paragraph for people: what was checked, what failed
   std::string counterexample;   // multi-line text showing the offending ops; empty when valid
   Json stats = Json::object();  // counts and timings, workload-specific
+};
+
+// Collects violations by kind; writes the counts into stats["anomalies"] and the first few
+// witnesses of each kind into the counterexample.
+class AnomalyLog {
+ public:
+  void add(const std::string& kind, std::string witness);
+  bool empty() const { return count_ == 0; }
+  int64_t count(const std::string& kind) const;
+  // Sets valid = kInvalid when anything was logged (leaves it alone otherwise), the
+  // counterexample and stats["anomalies"]; returns "kind, kind" for explanations.
+  std::string apply(CheckResult& result, size_t examples_per_kind = 5) const;
+
+ private:
+  std::vector<std::pair<std::string, std::vector<std::string>>> kinds_;  // in first-seen order
+  int64_t count_ = 0;
 };
 
 // Invalid beats unknown beats valid.

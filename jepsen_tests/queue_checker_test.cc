@@ -1,0 +1,147 @@
+#include <doctest/doctest.h>
+
+#include "jepsen_tests/queue_checker.h"
+#include "jepsen_tests/test_history.h"
+
+using namespace jepsen;
+using testing::HistoryBuilder;
+
+namespace {
+Json enqueue(const char* id, int64_t delay_ms = 0, std::vector<int64_t> backoff = {100, 200},
+             bool atomic = false) {
+  Json j = Json::object();
+  j.set("id", id);
+  j.set("delay_ms", delay_ms);
+  Json b = Json::array();
+  for (auto v : backoff) b.push(v);
+  j.set("backoff_ms", b);
+  j.set("dlq_keys", 1);
+  j.set("atomic", atomic);
+  return j;
+}
+Json id(const char* s) {
+  Json j = Json::object();
+  j.set("id", s);
+  return j;
+}
+Json dlq(std::initializer_list<std::tuple<const char*, int, int, bool>> entries) {
+  Json list = Json::array();
+  for (const auto& [m, present, total, matches] : entries) {
+    Json e = Json::object();
+    e.set("id", m);
+    e.set("keys_present", present);
+    e.set("keys_total", total);
+    e.set("value_matches", matches);
+    list.push(e);
+  }
+  return list;
+}
+CheckResult check(const HistoryBuilder& b) {
+  auto r = check_queue(b.operations());
+  REQUIRE(r.is_ok());
+  return std::move(r).value();
+}
+int64_t anomaly(const CheckResult& r, const char* kind) {
+  return r.stats.find("anomalies")->get_int(kind).value_or(0);
+}
+}  // namespace
+
+TEST_CASE("queue: delivered, delayed, retried and dead-lettered messages are all valid") {
+  HistoryBuilder b;
+  b.op(1, "enqueue", enqueue("m1"), 0, 1)
+      .op(1, "enqueue", enqueue("m2", 500), 2, 3)
+      .op(1, "enqueue", enqueue("m3"), 4, 5)
+      .op(9, "deliver", id("m1"), 10, 11)
+      .op(9, "deliver", id("m2"), 510, 511)
+      // m3's handler always fails: 1 + 2 attempts honouring 100 ms then 200 ms, then dead letter.
+      .op(9, "deliver", id("m3"), 20, 21, OpType::kFail)
+      .op(9, "deliver", id("m3"), 125, 126, OpType::kFail)
+      .op(9, "deliver", id("m3"), 330, 331, OpType::kFail)
+      .op(2, "dlq-read", Json(), 1000, 1001, OpType::kOk, dlq({{"m3", 1, 1, true}}));
+  const CheckResult r = check(b);
+  CHECK(r.valid == Validity::kValid);
+  CHECK(r.stats.get_int("delivered") == 2);
+  CHECK(r.stats.get_int("dead_lettered") == 1);
+}
+
+TEST_CASE("queue: an acknowledged enqueue never delivered nor dead-lettered is lost") {
+  HistoryBuilder b;
+  b.op(1, "enqueue", enqueue("m1"), 0, 1)
+      .op(1, "enqueue", enqueue("m2"), 0, 1, OpType::kInfo)  // unknown: may vanish
+      .op(2, "dlq-read", Json(), 1000, 1001, OpType::kOk, dlq({}));
+  const CheckResult r = check(b);
+  CHECK(r.valid == Validity::kInvalid);
+  CHECK(anomaly(r, "lost") == 1);
+}
+
+TEST_CASE("queue: without the final dead-letter read an undelivered message is undetermined") {
+  HistoryBuilder b;
+  b.op(1, "enqueue", enqueue("m1"), 0, 1);
+  CHECK(check(b).valid == Validity::kUnknown);
+}
+
+TEST_CASE("queue: delivery before the delay is early; a retry before its backoff ignores it") {
+  HistoryBuilder b;
+  b.op(1, "enqueue", enqueue("m1", 1000), 0, 1)
+      .op(9, "deliver", id("m1"), 500, 501)
+      .op(1, "enqueue", enqueue("m2"), 0, 1)
+      .op(9, "deliver", id("m2"), 10, 11, OpType::kFail)
+      .op(9, "deliver", id("m2"), 30, 31);  // backoff was 100 ms
+  const CheckResult r = check(b);
+  CHECK(r.valid == Validity::kInvalid);
+  CHECK(anomaly(r, "early-delivery") == 1);
+  CHECK(anomaly(r, "backoff-ignored") == 1);
+}
+
+TEST_CASE("queue: nothing from nowhere: unknown ids and failed enqueues must not be delivered") {
+  HistoryBuilder b;
+  b.op(1, "enqueue", enqueue("m1"), 0, 1, OpType::kFail)
+      .op(9, "deliver", id("m1"), 10, 11)
+      .op(9, "deliver", id("ghost"), 12, 13);
+  const CheckResult r = check(b);
+  CHECK(anomaly(r, "delivered-failed-enqueue") == 1);
+  CHECK(anomaly(r, "unexpected-delivery") == 1);
+}
+
+TEST_CASE(
+    "queue: dead letters only when the schedule is exhausted, whole, and never after success") {
+  HistoryBuilder b;
+  b.op(1, "enqueue", enqueue("early"), 0, 1)
+      .op(9, "deliver", id("early"), 10, 11, OpType::kFail)  // 1 of 3 attempts
+      .op(1, "enqueue", enqueue("after-ok"), 0, 1)
+      .op(9, "deliver", id("after-ok"), 10, 11)
+      .op(1, "enqueue", enqueue("partial"), 0, 1)
+      .op(9, "deliver", id("partial"), 10, 11)
+      .op(2, "dlq-read", Json(), 1000, 1001, OpType::kOk,
+          dlq({{"early", 1, 1, true}, {"after-ok", 1, 1, true}, {"partial", 1, 2, true}}));
+  const CheckResult r = check(b);
+  CHECK(anomaly(r, "dead-lettered-early") == 1);
+  CHECK(anomaly(r, "dead-lettered-after-success") == 2);
+  CHECK(anomaly(r, "partial-dead-letter") == 1);
+}
+
+TEST_CASE("queue: duplicates are counted and bounded") {
+  HistoryBuilder ok_dup;
+  ok_dup.op(1, "enqueue", enqueue("m1"), 0, 1)
+      .op(9, "deliver", id("m1"), 10, 11)
+      .op(8, "deliver", id("m1"), 20, 21);  // a redelivery after a lost ack
+  const CheckResult r1 = check(ok_dup);
+  CHECK(r1.valid == Validity::kValid);
+  CHECK(r1.stats.get_int("duplicate_deliveries") == 1);
+  HistoryBuilder flood;
+  flood.op(1, "enqueue", enqueue("m1"), 0, 1);
+  for (int i = 0; i < 5; ++i) flood.op(9, "deliver", id("m1"), 10 + i * 10, 11 + i * 10);
+  CHECK(anomaly(check(flood), "too-many-deliveries") == 1);
+}
+
+TEST_CASE("queue: an atomic enqueue delivered without its batch's marker is invalid") {
+  HistoryBuilder b;
+  Json markers = Json::array();
+  markers.push("m2");
+  b.op(1, "enqueue", enqueue("m1", 0, {}, true), 0, 1, OpType::kInfo)
+      .op(1, "enqueue", enqueue("m2", 0, {}, true), 2, 3)
+      .op(9, "deliver", id("m1"), 10, 11)
+      .op(9, "deliver", id("m2"), 10, 11)
+      .op(2, "marker-read", Json(), 1000, 1001, OpType::kOk, markers);
+  CHECK(anomaly(check(b), "enqueue-without-batch") == 1);
+}
