@@ -223,6 +223,7 @@ class KeyArray {
       return key < p ? 0 : size();
     }
     const std::string_view rest = key.substr(p.size());
+    prefetch();
     size_t lo = 0;
     size_t hi = size();
     while (lo < hi) {
@@ -235,6 +236,22 @@ class KeyArray {
       }
     }
     return lo;
+  }
+
+  // Asks for the offsets and (up to 1 KiB of) the arena at once: the binary search then waits
+  // for one memory round trip instead of one per probe. A large part of lookup time in a big
+  // tree is these cache misses.
+  void prefetch() const {
+    constexpr size_t kLineBytes = 64;
+    constexpr size_t kArenaPrefetchMaxBytes = 1024;
+    const char* offsets = reinterpret_cast<const char*>(offsets_.data());
+    for (size_t at = 0; at < offsets_.size() * sizeof(uint32_t); at += kLineBytes) {
+      __builtin_prefetch(offsets + at);
+    }
+    const size_t arena_bytes = std::min(arena_.size(), kArenaPrefetchMaxBytes);
+    for (size_t at = prefix_bytes_; at < arena_bytes; at += kLineBytes) {
+      __builtin_prefetch(arena_.data() + at);
+    }
   }
 
   // Slow path of insert: the new key does not share the prefix, so the prefix shrinks.

@@ -218,7 +218,7 @@ int main(int argc, char** argv) {
     std::fprintf(stderr, "usage: btree_bench [keys>=1000] [runs>=1]\n");
     return 2;
   }
-  const size_t scans = std::max<size_t>(1000, keys / 5);
+  const size_t scans = std::max<size_t>(1000, keys / 10);
   const Workload w = make_workload(keys, scans);
   std::vector<RunResult> tree_runs, map_runs;
   for (size_t run = 0; run < runs; ++run) {  // interleaved, so drift affects both alike
