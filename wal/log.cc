@@ -83,22 +83,25 @@ void Log::compact(raft::Index through_index) {
   const raft::SnapshotMeta& latest = snapshots_->latest_meta();
   ENSURE_MSG(latest.index == through_index, "compact({}) but the latest snapshot is at {}",
              through_index, latest.index);
-  if (through_index < first_) return;  // already compacted (e.g. installed snapshot)
-  ENSURE_MSG(through_index <= last_index(), "compact({}) beyond the last index {}", through_index,
-             last_index());
-  ENSURE_MSG(term(through_index) == latest.term, "compact({}): log term {} != snapshot term {}",
-             through_index, term(through_index), latest.term);
-  locations_.erase(locations_.begin(),
-                   locations_.begin() + static_cast<ptrdiff_t>(through_index + 1 - first_));
-  first_ = through_index + 1;
-  while (!cache_.empty() && cache_first_ <= through_index) {
-    cache_data_bytes_ -= cache_.front().data.size();
-    cache_.pop_front();
-    ++cache_first_;
+  // through_index < first_: the log already starts after it (recovery applied the snapshot);
+  // only the files remain to be removed.
+  if (through_index >= first_) {
+    ENSURE_MSG(through_index <= last_index(), "compact({}) beyond the last index {}", through_index,
+               last_index());
+    ENSURE_MSG(term(through_index) == latest.term, "compact({}): log term {} != snapshot term {}",
+               through_index, term(through_index), latest.term);
+    locations_.erase(locations_.begin(),
+                     locations_.begin() + static_cast<ptrdiff_t>(through_index + 1 - first_));
+    first_ = through_index + 1;
+    while (!cache_.empty() && cache_first_ <= through_index) {
+      cache_data_bytes_ -= cache_.front().data.size();
+      cache_.pop_front();
+      ++cache_first_;
+    }
+    cache_first_ = std::max(cache_first_, first_);
   }
-  cache_first_ = std::max(cache_first_, first_);
+  if (snapshot_meta_ != latest) snapshot_data_.reset();
   snapshot_meta_ = latest;
-  snapshot_data_.reset();
   uint64_t keep_from = segments_.back()->sequence;
   for (const auto& segment : segments_) {
     if (segment->max_index_written > through_index) {

@@ -260,6 +260,7 @@ base::Result<std::unique_ptr<SnapshotStore>> SnapshotStore::open(Env& env, std::
 }
 
 base::Status SnapshotStore::recover() {
+  RETURN_IF_ERROR(env_.create_dir(dir_));
   base::Result<std::vector<std::string>> names = env_.list_dir(dir_);
   if (!names.is_ok()) return names.status();
   std::vector<std::pair<std::pair<raft::Index, raft::Term>, std::string>> snapshots;

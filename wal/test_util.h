@@ -34,7 +34,14 @@ inline std::vector<raft::Entry> all_entries(const Log& log) {
   return log.entries(log.first_index(), log.last_index() + 1, UINT64_MAX);
 }
 
-inline std::unique_ptr<Log> open_ok(Env& env, LogOptions options = {}) {
+// Tests keep segments small: FaultEnv holds (and copies on every sync) whole files in memory.
+inline LogOptions test_options() {
+  LogOptions options;
+  options.segment_bytes = 16 << 10;
+  return options;
+}
+
+inline std::unique_ptr<Log> open_ok(Env& env, LogOptions options = test_options()) {
   base::Result<std::unique_ptr<Log>> log = Log::open(env, kDir, options);
   REQUIRE_MESSAGE(log.is_ok(), log.status().to_string());
   return std::move(log).value();
