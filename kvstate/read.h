@@ -1,0 +1,15 @@
+// Range reads over a data tree, shared by StateMachine::read and SnapshotView::read.
+#pragma once
+
+#include <vector>
+
+#include "base/status.h"
+#include "kvstate/btree.h"
+#include "kvstate/types.h"
+
+namespace kvstate {
+
+base::Result<std::vector<std::vector<ReadEntry>>> read_ranges(const BTree<Entry>& data,
+                                                              const std::vector<ReadRange>& ranges);
+
+}  // namespace kvstate
