@@ -54,6 +54,7 @@ void Log::append(std::span<const raft::Entry> entries) {
     locations_.push_back(Location{entry.term, active.sequence, active.write_offset + buffer_.size(),
                                   static_cast<uint32_t>(record_bytes)});
     append_entry_record(buffer_, entry);
+    stream_last_ = entry.index;
     active.max_index_written = std::max(active.max_index_written, entry.index);
     push_cache(entry);
   }
@@ -209,7 +210,7 @@ void Log::create_segment() {
   auto created = std::make_unique<Segment>();
   created->sequence = segments_.empty() ? 1 : segments_.back()->sequence + 1;
   created->path = join_path(dir_, segment_file_name(created->sequence));
-  created->base_index = last_index() + 1;
+  created->base_index = stream_last_ + 1;
   base::Result<std::unique_ptr<File>> file = env_.open(created->path, OpenMode::kCreateNew);
   must_io(file.status(), "creating a segment");
   created->file = std::move(file).value();
@@ -242,6 +243,7 @@ void Log::reset_to(raft::Index next_index) {
   // The reset record ends the old history; the new segment starts at next_index, so the old
   // segments can go (a crash before their removal replays them, then the reset: FORMAT.md 16).
   write_record(RecordType::kReset, encode_reset(next_index));
+  stream_last_ = next_index - 1;
   roll();
   remove_segments_before(segments_.back()->sequence);
   sync();

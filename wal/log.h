@@ -147,6 +147,10 @@ class Log final : public raft::LogStorage {
   std::deque<raft::Entry> cache_;
   raft::Index cache_first_ = 1;
   uint64_t cache_data_bytes_ = 0;
+  // The last index as replay of the records written so far would see it (a conflicting append
+  // shrinks last_index() at once, but the stream only when its first entry is written).
+  // A new segment's base index is stream_last_ + 1.
+  raft::Index stream_last_ = 0;
   base::Bytes buffer_;  // records encoded but not yet written to the active segment
   bool dir_dirty_ = false;
   RecoveryReport report_;

@@ -47,8 +47,10 @@ base::Status Log::recover() {
     RETURN_IF_ERROR(load_segment((*sequences)[i], i + 1 == sequences->size()));
   }
   cache_first_ = last_index() + 1;
+  stream_last_ = last_index();
   if (segments_.empty()) {
     first_ = snapshot_meta_.index + 1;
+    stream_last_ = snapshot_meta_.index;
     create_segment();
     sync();
     return base::Status::ok();
