@@ -31,7 +31,7 @@ std::optional<Term> SafetyChecker::committed_term(Index index) const {
   return committed_term_[index];
 }
 
-void SafetyChecker::on_node_state(NodeId node, Term term, bool is_leader,
+void SafetyChecker::on_node_state(NodeId node, Term term, bool is_leader, Index commit,
                                   const LogStorage& durable) {
   auto [life, fresh_life] = life_term_.try_emplace(node, term);
   if (!fresh_life) {
@@ -52,7 +52,10 @@ void SafetyChecker::on_node_state(NodeId node, Term term, bool is_leader,
     fail("election safety", "nodes {} and {} both lead term {}", leader->second, node, term);
     return;
   }
-  if (new_term) check_leader_completeness(node, term, durable);
+  if (!new_term) return;
+  check_leader_completeness(node, term, durable);
+  // What it holds as committed now was committed by earlier leaders, under their configurations.
+  leader_progress_[node] = LeaderProgress{commit, {}};
 }
 
 void SafetyChecker::on_restart(NodeId node) { life_term_.erase(node); }
@@ -183,19 +186,26 @@ size_t SafetyChecker::count_stored(const std::vector<NodeId>& voters, Index inde
   return n;
 }
 
-void SafetyChecker::on_leader_commit(NodeId leader, Index commit, const ConfState& conf,
+void SafetyChecker::on_leader_commit(NodeId leader, Term term, Index commit, const ConfState& conf,
                                      const StorageLookup& storages) {
   LeaderProgress& p = leader_progress_[leader];
+  const std::optional<Term> commit_term = committed_term(commit);
+  if (commit > p.checked && commit_term && *commit_term != term) {
+    fail("commit only entries of the leader's term",
+         "leader {} of term {} advanced its commit index to {}, an entry of term {} (§5.4.2)",
+         leader, term, commit, *commit_term);
+    return;
+  }
   if (p.previous_conf.voters.empty()) p.previous_conf = conf;
   for (Index i = p.checked + 1; i <= commit; ++i) {
-    const std::optional<Term> term = committed_term(i);
-    if (!term) continue;
-    const size_t now = count_stored(conf.voters, i, *term, storages);
-    const size_t before = count_stored(p.previous_conf.voters, i, *term, storages);
+    const std::optional<Term> entry_term = committed_term(i);
+    if (!entry_term) continue;
+    const size_t now = count_stored(conf.voters, i, *entry_term, storages);
+    const size_t before = count_stored(p.previous_conf.voters, i, *entry_term, storages);
     if (now * 2 <= conf.voters.size() && before * 2 <= p.previous_conf.voters.size()) {
       fail("committed entries are durable on a quorum",
-           "leader {} committed index {} (term {}) stored by {} of {} voters", leader, i, *term,
-           now, conf.voters.size());
+           "leader {} committed index {} (term {}) stored by {} of {} voters", leader, i,
+           *entry_term, now, conf.voters.size());
       return;
     }
   }

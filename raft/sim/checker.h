@@ -14,6 +14,8 @@
 //     applied prefixes (index -> chain hash, see StateMachine) that no node contradicts, and
 //     every node applies indexes in order without gaps;
 //   - leader completeness: a new leader's durable log holds every entry known committed;
+//   - a leader advances its commit index only to an entry of its own term (§5.4.2: earlier
+//     terms' entries are committed indirectly, never by counting replicas);
 //   - durability: when a leader's commit index advances, each newly committed entry is stored
 //     by a quorum of the voters of its configuration (the configuration reported after the
 //     advance, or the one reported at its previous advance: one of the two is the one that
@@ -53,9 +55,10 @@ class SafetyChecker {
   bool failed() const { return violation_.has_value(); }
   const std::optional<Violation>& violation() const { return violation_; }
 
-  // After every input to a node: its in-memory term and whether it leads. `durable` is its
-  // storage, read for leader completeness when it has just become leader.
-  void on_node_state(NodeId node, Term term, bool is_leader, const LogStorage& durable);
+  // After every input to a node: its in-memory term, whether it leads, and its commit index.
+  // `durable` is its storage, read for leader completeness when it has just become leader.
+  void on_node_state(NodeId node, Term term, bool is_leader, Index commit,
+                     const LogStorage& durable);
   // A node restarted: its in-memory term starts again from the persisted one.
   void on_restart(NodeId node);
 
@@ -68,8 +71,9 @@ class SafetyChecker {
 
   // A node's commit index, observed once its durable log equals its log (after advance).
   void on_commit_observed(NodeId node, Index commit, const LogStorage& durable);
-  // A leader's commit index after an advance, with the configuration it now reports.
-  void on_leader_commit(NodeId leader, Index commit, const ConfState& conf,
+  // A leader's commit index after an advance, with the configuration it now reports. Only
+  // indexes it committed itself are checked (beyond its commit index when it was elected).
+  void on_leader_commit(NodeId leader, Term term, Index commit, const ConfState& conf,
                         const StorageLookup& storages);
 
   void on_applied(NodeId node, Index previous_applied, const Entry& entry, uint64_t chain_hash);

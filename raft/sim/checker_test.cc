@@ -51,21 +51,21 @@ std::string property_of(const SafetyChecker& c) {
 TEST_CASE("checker: two leaders in one term violate election safety") {
   SafetyChecker c;
   FakeLog log({1});
-  c.on_node_state(1, 2, true, log);
-  c.on_node_state(2, 2, false, log);
+  c.on_node_state(1, 2, true, 0, log);
+  c.on_node_state(2, 2, false, 0, log);
   CHECK_FALSE(c.failed());
-  c.on_node_state(2, 2, true, log);
+  c.on_node_state(2, 2, true, 0, log);
   CHECK(property_of(c) == "election safety");
 }
 
 TEST_CASE("checker: a node whose term goes down without restarting is flagged") {
   SafetyChecker c;
   FakeLog log({});
-  c.on_node_state(1, 5, false, log);
+  c.on_node_state(1, 5, false, 0, log);
   c.on_restart(1);
-  c.on_node_state(1, 3, false, log);  // allowed: nothing above 3 was persisted
+  c.on_node_state(1, 3, false, 0, log);  // allowed: nothing above 3 was persisted
   CHECK_FALSE(c.failed());
-  c.on_node_state(1, 2, false, log);
+  c.on_node_state(1, 2, false, 0, log);
   CHECK(property_of(c) == "terms never decrease");
 }
 
@@ -161,20 +161,20 @@ TEST_CASE("checker: applied prefixes that differ, or an apply gap, break safety"
 TEST_CASE("checker: a new leader missing a committed entry breaks leader completeness") {
   SafetyChecker c;
   c.on_commit_observed(1, 3, FakeLog({1, 1, 2}));
-  c.on_node_state(2, 3, true, FakeLog({1, 1, 2, 2}));  // holds all: fine
+  c.on_node_state(2, 3, true, 0, FakeLog({1, 1, 2, 2}));  // holds all: fine
   CHECK_FALSE(c.failed());
-  c.on_node_state(3, 4, true, FakeLog({1, 1}));
+  c.on_node_state(3, 4, true, 0, FakeLog({1, 1}));
   CHECK(property_of(c) == "leader completeness");
   SafetyChecker d;
   d.on_commit_observed(1, 3, FakeLog({1, 1, 2}));
-  d.on_node_state(3, 4, true, FakeLog({1, 1, 3}));  // right length, wrong term
+  d.on_node_state(3, 4, true, 0, FakeLog({1, 1, 3}));  // right length, wrong term
   CHECK(property_of(d) == "leader completeness");
 }
 
 TEST_CASE("checker: a leader's snapshot covers committed entries it no longer stores") {
   SafetyChecker c;
   c.on_commit_observed(1, 3, FakeLog({1, 1, 2}));
-  c.on_node_state(2, 3, true, FakeLog({2}, 2, 1));
+  c.on_node_state(2, 3, true, 0, FakeLog({2}, 2, 1));
   CHECK_FALSE(c.failed());
 }
 
@@ -187,13 +187,26 @@ TEST_CASE("checker: a commit stored by a minority of voters is flagged") {
   ConfState conf{{1, 2, 3}, {}};
   SafetyChecker c;
   c.on_commit_observed(1, 2, logs.at(1));
-  c.on_leader_commit(1, 2, conf, lookup);
+  c.on_leader_commit(1, 1, 2, conf, lookup);
   CHECK_FALSE(c.failed());
 
   logs = {{1, FakeLog({1, 1, 1})}, {2, FakeLog({1, 1})}, {3, FakeLog({1})}};
   c.on_commit_observed(1, 3, logs.at(1));
-  c.on_leader_commit(1, 3, conf, lookup);
+  c.on_leader_commit(1, 1, 3, conf, lookup);
   CHECK(property_of(c) == "committed entries are durable on a quorum");
+}
+
+TEST_CASE("checker: a leader committing an earlier term's entry by counting is flagged") {
+  std::map<NodeId, FakeLog> logs = {{1, FakeLog({1, 2, 3})}, {2, FakeLog({1, 2})}};
+  StorageLookup lookup = [&](NodeId id) -> const LogStorage* {
+    auto it = logs.find(id);
+    return it == logs.end() ? nullptr : &it->second;
+  };
+  SafetyChecker c;
+  c.on_node_state(1, 3, true, 1, logs.at(1));  // elected in term 3 with commit 1
+  c.on_commit_observed(1, 2, logs.at(1));
+  c.on_leader_commit(1, 3, 2, ConfState{{1, 2}, {}}, lookup);  // index 2 has term 2
+  CHECK(property_of(c) == "commit only entries of the leader's term");
 }
 
 TEST_CASE("checker: a read that misses an acknowledged write is flagged") {
@@ -223,8 +236,8 @@ TEST_CASE("checker: only the first violation is kept") {
   SafetyChecker c;
   FakeLog log({});
   c.on_core_assertion("check failed: commit <= last");
-  c.on_node_state(1, 1, true, log);
-  c.on_node_state(2, 1, true, log);
+  c.on_node_state(1, 1, true, 0, log);
+  c.on_node_state(2, 1, true, 0, log);
   CHECK(property_of(c) == "core invariant");
   CHECK(c.violation()->detail == "check failed: commit <= last");
 }

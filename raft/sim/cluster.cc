@@ -1,5 +1,6 @@
 // The step loop and the two phases of a simulated run (see cluster.h and simulation.h).
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 #include <stdexcept>
 
@@ -165,23 +166,34 @@ void Cluster::run_liveness() {
     if (liveness_reached()) return;
     step_once(false);
     if (now_step_ % (4 * steps_per_tick) != 0) continue;
-    // Clients retry what is still pending, at whichever node leads now.
+    // Clients retry what is still pending once the leader has committed and applied all it
+    // holds: a payload still missing then was lost (not merely slow), so a retry adds no
+    // duplicate that would slow the catch-up further.
     SimNode* leader = find(current_leader());
-    for (auto it = pending_proposals_.begin(); leader != nullptr && it != pending_proposals_.end();
-         ++it) {
+    if (leader == nullptr || !leader->idle()) continue;
+    const NodeStatus st = leader->raft->status();
+    if (st.commit != st.last_index || st.applied != st.commit) continue;
+    for (const auto& [payload, since] : pending_proposals_) {
       if (!leader->idle() || leader->raft->status().role != Role::kLeader) break;
-      (void)leader->raft->propose(it->first);
+      (void)leader->raft->propose(payload);
       after_input(*leader);
     }
   }
   if (checker_.failed() || liveness_reached()) return;
   const NodeId leader = current_leader();
+  std::string nodes;
+  for (const auto& [id, node] : nodes_) {
+    if (!node->up()) continue;
+    const NodeStatus st = node->raft->status();
+    nodes += fmt::format("; node {} {} t{} commit {} last {} voters {}", id, role_name(st.role),
+                         st.term, st.commit, st.last_index, fmt::join(st.conf.voters, ","));
+  }
   liveness_failure_ = Violation{
       "liveness",
-      fmt::format("{} ticks after healing: leader {}, {} proposals still pending (first: {})",
+      fmt::format("{} ticks after healing: leader {}, {} proposals still pending (first: {}){}",
                   options_.liveness_ticks, leader == kNoNode ? "none" : std::to_string(leader),
                   pending_proposals_.size(),
-                  pending_proposals_.empty() ? "-" : pending_proposals_.begin()->first)};
+                  pending_proposals_.empty() ? "-" : pending_proposals_.begin()->first, nodes)};
 }
 
 SeedResult Cluster::result() const {

@@ -40,8 +40,9 @@ struct SimNode {
   bool sent = false;             // in_hand's messages are sent
   uint64_t persist_due_step = 0;
   uint64_t restart_due_step = 0;
-  uint64_t lives = 0;    // restarts so far (varies the core's election seed)
-  bool retired = false;  // removed from the cluster and shut down for good
+  uint64_t lives = 0;             // restarts so far (varies the core's election seed)
+  bool refresh_snapshot = false;  // it sent a snapshot: store a fresher one after advance
+  bool retired = false;           // removed from the cluster and shut down for good
   std::optional<uint64_t> retire_due_step;
   std::vector<ReadState> waiting_reads;  // answered, waiting for applied >= index
   Role last_role = Role::kFollower;

@@ -53,8 +53,8 @@ Config Cluster::node_config(const SimNode& node) const {
   // The configuration at index 0 is a constant of the cluster, so every node (joining ones
   // too) is told it: a node that catches up from index 1 then replays the same history.
   config.initial_voters = initial_voters_;
-  config.max_inflight_appends = 8;
-  config.max_append_bytes = 256;  // a few entries per append: more interleavings
+  config.max_inflight_appends = profile_.max_inflight_appends;
+  config.max_append_bytes = profile_.max_append_bytes;
 #ifdef RAFTKV_TEST_HOOKS
   config.planted_bug = static_cast<PlantedBug>(options_.planted_bug);
 #endif
@@ -107,7 +107,7 @@ void Cluster::after_input(SimNode& node) {
 void Cluster::observe(SimNode& node) {
   const NodeStatus st = node.raft->status();
   const bool leading = st.role == Role::kLeader;
-  checker_.on_node_state(node.id, st.term, leading, *node.storage);
+  checker_.on_node_state(node.id, st.term, leading, st.commit, *node.storage);
   if (leading && leaders_seen_.insert({st.term, node.id}).second) {
     ++coverage_.elections_won;
     max_leader_term_ = std::max(max_leader_term_, st.term);
@@ -170,10 +170,16 @@ void Cluster::finish_ready(SimNode& node) {
   serve_reads(node, ready.read_states);
   node.raft->advance(ready);
   node.in_hand.reset();
+  if (node.refresh_snapshot) {
+    // Like etcd's server, a leader that ships a snapshot ships its current state: the core
+    // sends storage.snapshot(), and a follower refuses one whose configuration predates it.
+    node.refresh_snapshot = false;
+    snapshot(node);
+  }
   const NodeStatus st = node.raft->status();
   checker_.on_commit_observed(node.id, st.commit, *node.storage);
   if (st.role == Role::kLeader) {
-    checker_.on_leader_commit(node.id, st.commit, st.conf,
+    checker_.on_leader_commit(node.id, st.term, st.commit, st.conf,
                               [this](NodeId id) { return storage_of(id); });
   }
   after_input(node);
@@ -200,6 +206,7 @@ void Cluster::send(SimNode& node, const Ready& ready) {
   node.sent = true;
   for (const Message& m : ready.messages) {
     checker_.on_message_sent(m, *node.storage);
+    if (m.type == MessageType::kSnapshot) node.refresh_snapshot = true;
     trace({kEvSend, m.from, m.to, static_cast<uint64_t>(m.type), m.term, m.index, m.log_term,
            m.commit, m.entries.size(), m.reject ? 1u : 0u},
           [&] { return "send " + describe(m); });

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <iterator>
+
 namespace raft::sim {
 namespace {
 
@@ -49,18 +51,24 @@ SwarmProfile draw_profile(base::Rng& rng) {
   p.transfer_per_mille = level(rng, 1, 5);
   p.snapshot_per_mille = level(rng, 3, 20);
   p.leader_sends_before_persist = rng.chance(1, 2);
+  static constexpr uint64_t kAppendBytes[] = {1, 1, 64, 4096};
+  p.max_append_bytes = kAppendBytes[rng.uniform(std::size(kAppendBytes))];
+  static constexpr int kInflight[] = {1, 4, 64};
+  p.max_inflight_appends = kInflight[rng.uniform(std::size(kInflight))];
   return p;
 }
 
 std::string SwarmProfile::describe() const {
   return fmt::format(
       "delay={}..{} drop={} dup={} long={}/{} crash={} partition={}/{} persist_delay={}/{} "
-      "tick={} propose={} read={} conf={} transfer={} snapshot={} leader_early={}",
+      "tick={} propose={} read={} conf={} transfer={} snapshot={} leader_early={} "
+      "append_bytes={} inflight={}",
       network.delay_min_steps, network.delay_max_steps, network.drop_per_mille,
       network.duplicate_per_mille, network.long_delay_per_mille, network.long_delay_max_steps,
       crash_per_mille, partition_per_mille, partition_max_steps, persist_delay_per_mille,
       persist_delay_max_steps, tick_per_mille, propose_per_mille, read_per_mille,
-      conf_change_per_mille, transfer_per_mille, snapshot_per_mille, leader_sends_before_persist);
+      conf_change_per_mille, transfer_per_mille, snapshot_per_mille, leader_sends_before_persist,
+      max_append_bytes, max_inflight_appends);
 }
 
 }  // namespace raft::sim

@@ -28,6 +28,8 @@ struct SwarmProfile {
   uint32_t transfer_per_mille = 0;
   uint32_t snapshot_per_mille = 0;  // a node snapshots its state machine and compacts its log
   bool leader_sends_before_persist = false;  // raw_node.h allows it for leaders
+  uint64_t max_append_bytes = 256;  // 1: one entry per append (followers ack entry by entry)
+  int max_inflight_appends = 8;
 
   bool faulty() const;
   std::string describe() const;
