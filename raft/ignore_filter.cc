@@ -45,8 +45,10 @@ const char* RawNode::Impl::ignore_reason(const Message& m) const {
   switch (m.type) {
     case MessageType::kVote:
     case MessageType::kPreVote:
-      // A removed server must not disrupt the cluster (thesis §4.2.3).
-      if (!is_member(m.from)) return "vote request from an unknown peer";
+      // Not filtered by membership: a voter that has not yet learned the configuration that
+      // made the candidate a voter must still answer, or no leader may ever be elected. A
+      // removed server cannot disrupt a live cluster: the leader lease in step_term() ignores
+      // it (thesis §4.2.3), and its log is behind, so PreVote fails.
       if (m.log_term > m.term) return "candidate's last log term above its term";
       return nullptr;
     case MessageType::kAppend:
