@@ -47,8 +47,8 @@ const char* RawNode::Impl::ignore_reason(const Message& m) const {
     case MessageType::kPreVote:
       // Not filtered by membership: a voter that has not yet learned the configuration that
       // made the candidate a voter must still answer, or no leader may ever be elected. A
-      // removed server cannot disrupt a live cluster: the leader lease in step_term() ignores
-      // it (thesis §4.2.3), and its log is behind, so PreVote fails.
+      // removed server cannot disrupt a live cluster: followers that hear from their leader
+      // ignore it under the leader lease in step_term() (thesis §4.2.3).
       if (m.log_term > m.term) return "candidate's last log term above its term";
       return nullptr;
     case MessageType::kAppend:
