@@ -57,7 +57,7 @@ void Cluster::run() {
     network_.set_faults(profile_.network);
     for (int i = 1; i <= options_.nodes; ++i) initial_voters_.push_back(static_cast<NodeId>(i));
     next_node_id_ = static_cast<NodeId>(options_.nodes) + 1;
-    for (NodeId id : initial_voters_) add_node(id);
+    for (NodeId id : initial_voters_) add_node(id, true);
     for (now_step_ = 0; now_step_ < options_.steps && !checker_.failed(); ++now_step_) {
       step_once(true);
     }

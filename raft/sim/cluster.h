@@ -41,6 +41,7 @@ struct SimNode {
   uint64_t persist_due_step = 0;
   uint64_t restart_due_step = 0;
   uint64_t lives = 0;             // restarts so far (varies the core's election seed)
+  bool initial_member = false;    // one of the bootstrap voters (gets Config::initial_voters)
   bool refresh_snapshot = false;  // it sent a snapshot: store a fresher one after advance
   bool retired = false;           // removed from the cluster and shut down for good
   std::optional<uint64_t> retire_due_step;
@@ -84,7 +85,7 @@ class Cluster {
   NodeId current_leader() const;  // the up node leading the highest term, or kNoNode
 
   // --- node_driver.cc: one node ---
-  SimNode& add_node(NodeId id);
+  SimNode& add_node(NodeId id, bool initial_member);
   Config node_config(const SimNode& node) const;
   void start(SimNode& node);
   void crash(SimNode& node, const char* why);

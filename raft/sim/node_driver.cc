@@ -36,9 +36,10 @@ const LogStorage* Cluster::storage_of(NodeId id) const {
   return it == nodes_.end() ? nullptr : it->second->storage.get();
 }
 
-SimNode& Cluster::add_node(NodeId id) {
+SimNode& Cluster::add_node(NodeId id, bool initial_member) {
   auto node = std::make_unique<SimNode>();
   node->id = id;
+  node->initial_member = initial_member;
   node->storage = std::make_unique<MemoryStorage>();
   SimNode& ref = *node;
   nodes_.emplace(id, std::move(node));
@@ -50,9 +51,9 @@ Config Cluster::node_config(const SimNode& node) const {
   Config config;
   config.id = node.id;
   config.seed = options_.seed * 1000003 + node.id * 101 + node.lives;
-  // The configuration at index 0 is a constant of the cluster, so every node (joining ones
-  // too) is told it: a node that catches up from index 1 then replays the same history.
-  config.initial_voters = initial_voters_;
+  // Bootstrap voters write the initial configuration into their logs; a node added later
+  // starts empty and learns it from the leader (raft/README.md, "Bootstrap").
+  if (node.initial_member) config.initial_voters = initial_voters_;
   config.max_inflight_appends = profile_.max_inflight_appends;
   config.max_append_bytes = profile_.max_append_bytes;
 #ifdef RAFTKV_TEST_HOOKS

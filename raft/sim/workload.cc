@@ -129,7 +129,7 @@ void Cluster::change_membership() {
     }
     if (change.node == next_node_id_) {
       ++next_node_id_;
-      add_node(change.node);
+      add_node(change.node, false);
     }
   }
   after_input(*leader);
