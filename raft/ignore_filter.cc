@@ -42,6 +42,9 @@ const char* RawNode::Impl::ignore_reason(const Message& m) const {
   }
   if (is_forwarded(m.type)) return is_member(m.from) ? nullptr : "forwarded by an unknown peer";
   if (m.term == 0) return "term 0";
+  if (role == Role::kLeader && m.term == term && is_request_from_leader(m.type)) {
+    return "another leader in our term";  // impossible unless a peer is broken (§5.2)
+  }
   switch (m.type) {
     case MessageType::kVote:
     case MessageType::kPreVote:
