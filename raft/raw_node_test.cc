@@ -91,8 +91,8 @@ TEST_CASE("raw node: a stale vote request with a shorter log is refused") {
                             .index = 3,
                             .entries = {Entry{.index = 4, .term = 2, .type = EntryType::kEmpty}}});
   member.drain();
-  // Node 3 asks for term 3 with a log ending at (1, 3): ours ends at (2, 4). It is outside
-  // the leader lease? No: a live leader was heard, so the request is ignored outright.
+  // Node 3 asks for term 3 with a log ending at (1, 3); ours ends at (2, 4). Within the
+  // leader lease (a live leader was heard from) the request is ignored outright.
   member.node->step(Message{
       .type = MessageType::kVote, .from = 3, .to = 2, .term = 3, .log_term = 1, .index = 3});
   CHECK(member.drain().empty());
