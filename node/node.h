@@ -1,0 +1,145 @@
+// Node: one raftkv replica. It owns the Raft core (raft::RawNode), the durable log
+// (wal::Log), and the state machine (kvstate::StateMachine), and drives them from ONE thread,
+// the node thread, in the loop described in docs/architecture.md:
+//
+//   wait for input or the next tick -> run queued inputs (peer messages, client requests)
+//   -> tick -> propose the batch of writes gathered meanwhile (group commit: one entry, one
+//   fsync for all of them) -> handle every Ready exactly as raft/raw_node.h orders it
+//   (persist + fsync, send, apply, answer reads) -> answer clients whose entries applied.
+//
+// Thread-safety: deliver() and submit() may be called from any thread; they only enqueue.
+// Replies and stream pushes are invoked on the node thread and must not block (net posts them
+// to the connection's executor). PeerTransport::send is called on the node thread.
+#pragma once
+
+#include <chrono>
+#include <condition_variable>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+#include <vector>
+
+#include "base/status.h"
+#include "kvstate/state_machine.h"
+#include "net/client_types.h"
+#include "node/options.h"
+#include "raft/raw_node.h"
+#include "wal/env.h"
+#include "wal/log.h"
+
+namespace node {
+
+// Where Raft messages go. kvd implements it over net::PeerLinks; tests route in memory.
+class PeerTransport {
+ public:
+  virtual ~PeerTransport() = default;
+  // Never blocks; a message to an unreachable peer is dropped (Raft retries).
+  virtual void send(raft::Message message) = 0;
+  // Membership changed: (re)configure the link to `id`, or forget it.
+  virtual void set_peer(raft::NodeId id, const std::string& peer_addr) = 0;
+  virtual void remove_peer(raft::NodeId id) = 0;
+};
+
+// Called once per response; for streams (watch, queue listen) once per pushed item, the last
+// call carrying a final body (net::is_final).
+using Reply = std::function<void(net::ResponseBody)>;
+
+class Node {
+ public:
+  // Recovers the log and the latest snapshot from options.data_dir (or starts in memory).
+  static base::Result<std::unique_ptr<Node>> open(NodeOptions options, PeerTransport& transport);
+  ~Node();
+  Node(const Node&) = delete;
+  Node& operator=(const Node&) = delete;
+
+  void start();
+  // Stops the node thread. With transfer_leadership, a leader first hands leadership to the
+  // most caught-up voter and waits (bounded) for it to take over, so clients see no election
+  // timeout. Pending requests are answered kUnavailable.
+  void stop(bool transfer_leadership);
+
+  void deliver(raft::Message message);
+  void submit(net::RequestBody request, Reply reply);
+
+  // A snapshot of the node's state for `kv status` and tests; blocks until the node thread
+  // answers (or returns a default status when the node is stopped).
+  net::NodeStatus status();
+  raft::NodeId id() const { return options_.id; }
+
+ private:
+  struct PendingWrite {
+    Reply reply;
+    std::chrono::steady_clock::time_point deadline;
+    bool proposed = false;  // once proposed, a timeout means "unknown outcome", not "failed"
+  };
+  struct PendingRead {
+    net::SnapshotRead read;
+    Reply reply;
+    std::chrono::steady_clock::time_point deadline;
+    std::chrono::steady_clock::time_point requested_at;  // of its current ReadIndex round
+  };
+  explicit Node(NodeOptions options, PeerTransport& transport);
+  base::Status recover();
+  void run();
+  void post(std::function<void()> fn);
+  void run_inbox();
+  void on_request(net::RequestBody request, Reply reply);
+  void on_write(net::AtomicWrite write, Reply reply);
+  void on_read(net::SnapshotRead read, Reply reply);
+  void on_member_change(const net::RequestBody& request, Reply reply);
+  void propose_batch();
+  void request_read_index();
+  bool begin_or_finish_stop();
+  void handle_ready();
+  void update_role();
+  void install_snapshot(const raft::Snapshot& snapshot);
+  void apply_committed(const raft::Entry& entry);
+  void apply_conf_change(const raft::Entry& entry);
+  void answer_reads();
+  void serve_read(PendingRead& read);
+  void expire_requests(std::chrono::steady_clock::time_point now);
+  void maybe_snapshot();
+  void fail_all_pending(const net::Error& error);
+  net::Error not_leader_error() const;
+  net::NodeStatus local_status() const;
+  uint64_t log_bytes_estimate() const;
+
+  NodeOptions options_;
+  PeerTransport& transport_;
+  std::unique_ptr<wal::Env> env_;
+  std::unique_ptr<wal::Log> log_;
+  std::unique_ptr<raft::RawNode> raft_;
+  kvstate::StateMachine state_;
+  raft::Index applied_ = 0;
+  raft::Index last_snapshot_index_ = 0;
+  std::map<raft::NodeId, std::string> peer_addrs_;  // every known member's peer address
+
+  // Inputs from other threads.
+  std::mutex mutex_;
+  std::condition_variable wake_;
+  std::vector<std::function<void()>> inbox_;
+  bool stop_requested_ = false;
+  bool stop_with_transfer_ = false;
+  std::thread thread_;
+
+  // Node-thread state: shutdown.
+  bool stop_transfer_started_ = false;
+  std::chrono::steady_clock::time_point stop_deadline_;
+  bool is_leader_ = false;
+  raft::NodeId leader_id_ = raft::kNoNode;
+
+  // Node-thread state.
+  uint64_t node_client_id_ = 0;  // session id for writes that arrive without one
+  uint64_t node_sequence_ = 0;
+  std::vector<kvstate::Command> batch_;  // writes waiting for the next proposal
+  std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<PendingWrite>> writes_;
+  std::vector<std::unique_ptr<PendingRead>> reads_unindexed_;
+  std::map<std::string, std::vector<std::unique_ptr<PendingRead>>> reads_awaiting_index_;
+  std::multimap<raft::Index, std::unique_ptr<PendingRead>> reads_awaiting_apply_;
+  uint64_t next_read_context_ = 1;
+};
+
+}  // namespace node

@@ -1,0 +1,225 @@
+// Client requests on the node thread: writes are batched into one Raft proposal per loop
+// iteration (group commit) and answered when their entry applies; strong reads wait for a
+// ReadIndex round shared by every read that arrived meanwhile (thesis §6.4).
+#include <chrono>
+
+#include "base/log.h"
+#include "node/convert.h"
+#include "node/node.h"
+
+namespace node {
+
+uint64_t wall_clock_ms();
+
+namespace {
+// A proposal's size bounds: Raft entries stay well under the 16 MiB frame limit.
+constexpr size_t kBatchCommandsMax = 4096;
+constexpr size_t kBatchBytesMax = 4 << 20;
+
+size_t approximate_size(const kvstate::Command& command) {
+  const auto* w = std::get_if<kvstate::AtomicWrite>(&command);
+  if (w == nullptr) return 64;
+  size_t n = 64;
+  for (const auto& c : w->checks) n += c.key.size() + 16;
+  for (const auto& m : w->mutations) n += m.key.size() + m.value.data.size() + 24;
+  for (const auto& e : w->enqueues) n += e.payload.size() + 64;
+  return n;
+}
+}  // namespace
+
+void Node::on_request(net::RequestBody request, Reply reply) {
+  if (auto* write = std::get_if<net::AtomicWrite>(&request)) {
+    on_write(std::move(*write), std::move(reply));
+  } else if (auto* read = std::get_if<net::SnapshotRead>(&request)) {
+    on_read(std::move(*read), std::move(reply));
+  } else if (std::holds_alternative<net::StatusRequest>(request)) {
+    reply(net::StatusResult{{local_status()}});
+  } else {
+    reply(net::Error{base::Code::kInvalidArgument, "this request is not supported by this node",
+                     std::nullopt});
+  }
+}
+
+void Node::on_write(net::AtomicWrite write, Reply reply) {
+  auto command = to_command(write, wall_clock_ms());
+  if (!command.is_ok()) {
+    reply(error_of(command.status()));
+    return;
+  }
+  if (command->client_id == 0) {
+    command->client_id = node_client_id_;
+    command->sequence = ++node_sequence_;
+  }
+  auto key = std::make_pair(command->client_id, command->sequence);
+  auto& slot = writes_[key];
+  if (slot) {
+    // The client retried on this node while the first attempt is still in flight: the retry's
+    // connection gets the answer; the session makes sure the write applies once.
+    slot->reply(net::Error{base::Code::kUnknownOutcome, "superseded by a retry of the same write",
+                           std::nullopt});
+  }
+  slot = std::make_unique<PendingWrite>(PendingWrite{
+      std::move(reply),
+      std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.write_timeout_ms),
+      false});
+  batch_.push_back(std::move(*command));
+}
+
+void Node::propose_batch() {
+  size_t begin = 0;
+  while (begin < batch_.size()) {
+    size_t end = begin, bytes = 0;
+    while (end < batch_.size() && end - begin < kBatchCommandsMax && bytes < kBatchBytesMax)
+      bytes += approximate_size(batch_[end++]);
+    std::vector<kvstate::Command> part(std::make_move_iterator(batch_.begin() + begin),
+                                       std::make_move_iterator(batch_.begin() + end));
+    base::Status s = raft_->propose(kvstate::encode_batch(part));
+    for (const kvstate::Command& c : part) {
+      const auto& w = std::get<kvstate::AtomicWrite>(c);
+      auto it = writes_.find({w.client_id, w.sequence});
+      if (it == writes_.end()) continue;
+      if (s.is_ok()) {
+        it->second->proposed = true;
+        continue;
+      }
+      net::Error error = s.code() == base::Code::kNotLeader ? not_leader_error() : error_of(s);
+      it->second->reply(std::move(error));
+      writes_.erase(it);
+    }
+    begin = end;
+  }
+  batch_.clear();
+}
+
+void Node::apply_committed(const raft::Entry& entry) {
+  auto batch = kvstate::decode_batch(entry.data);
+  auto results = state_.apply_entry(entry.index, entry.data);
+  if (!results.is_ok() || !batch.is_ok()) {
+    LOG(kWarn, "entry does not decode; applied as a no-op", "index={} error={}", entry.index,
+        base::log_quote(results.status().message()));
+    return;
+  }
+  for (size_t i = 0; i < batch->size(); ++i) {
+    const auto* w = std::get_if<kvstate::AtomicWrite>(&(*batch)[i]);
+    if (w == nullptr) continue;
+    auto it = writes_.find({w->client_id, w->sequence});
+    if (it == writes_.end()) continue;
+    it->second->reply(to_response((*results)[i].outcome));
+    writes_.erase(it);
+  }
+}
+
+void Node::on_read(net::SnapshotRead read, Reply reply) {
+  auto now = std::chrono::steady_clock::now();
+  auto pending = std::make_unique<PendingRead>(
+      PendingRead{std::move(read), std::move(reply),
+                  now + std::chrono::milliseconds(options_.read_timeout_ms), now});
+  if (pending->read.consistency == net::Consistency::kEventual) {
+    serve_read(*pending);
+    return;
+  }
+  reads_unindexed_.push_back(std::move(pending));
+}
+
+// One ReadIndex round for every strong read that arrived since the last round.
+void Node::request_read_index() {
+  if (reads_unindexed_.empty()) return;
+  std::string context = std::to_string(next_read_context_++);
+  auto now = std::chrono::steady_clock::now();
+  for (auto& r : reads_unindexed_) r->requested_at = now;
+  auto& group = reads_awaiting_index_[context];
+  for (auto& r : reads_unindexed_) group.push_back(std::move(r));
+  reads_unindexed_.clear();
+  raft_->read_index(context);
+}
+
+void Node::answer_reads() {
+  while (!reads_awaiting_apply_.empty() && reads_awaiting_apply_.begin()->first <= applied_) {
+    serve_read(*reads_awaiting_apply_.begin()->second);
+    reads_awaiting_apply_.erase(reads_awaiting_apply_.begin());
+  }
+}
+
+void Node::serve_read(PendingRead& pending) {
+  auto result = state_.read(to_ranges(pending.read.ranges));
+  if (!result.is_ok()) {
+    pending.reply(error_of(result.status()));
+    return;
+  }
+  net::SnapshotReadResult out;
+  out.strongly_consistent = pending.read.consistency == net::Consistency::kStrong;
+  out.ranges.reserve(result->size());
+  for (const auto& range : *result) {
+    std::vector<net::KvEntry> entries;
+    entries.reserve(range.size());
+    for (const auto& e : range) entries.push_back(to_net(e));
+    out.ranges.push_back(std::move(entries));
+  }
+  pending.reply(std::move(out));
+}
+
+// Requests whose deadline passed are answered; ReadIndex rounds that got no answer (the
+// leader changed or the request was dropped) are retried with a fresh context.
+void Node::expire_requests(std::chrono::steady_clock::time_point now) {
+  for (auto it = writes_.begin(); it != writes_.end();) {
+    if (it->second->deadline > now) {
+      ++it;
+      continue;
+    }
+    it->second->reply(net::Error{
+        it->second->proposed ? base::Code::kUnknownOutcome : base::Code::kTimeout,
+        fmt::format("no commit within {} ms; the write may still apply: retry it with the same "
+                    "session to learn its outcome",
+                    options_.write_timeout_ms),
+        std::nullopt});
+    it = writes_.erase(it);
+  }
+  const auto retry_after = std::chrono::milliseconds(options_.tick_ms * options_.election_ticks);
+  for (auto it = reads_awaiting_index_.begin(); it != reads_awaiting_index_.end();) {
+    auto& group = it->second;
+    for (auto r = group.begin(); r != group.end();) {
+      if ((*r)->deadline <= now) {
+        (*r)->reply(net::Error{base::Code::kUnavailable,
+                               "no leader confirmed this strong read in time; retry",
+                               std::nullopt});
+        r = group.erase(r);
+      } else if ((*r)->requested_at + retry_after <= now) {
+        reads_unindexed_.push_back(std::move(*r));
+        r = group.erase(r);
+      } else {
+        ++r;
+      }
+    }
+    it = group.empty() ? reads_awaiting_index_.erase(it) : std::next(it);
+  }
+}
+
+void Node::fail_all_pending(const net::Error& error) {
+  for (auto& [key, w] : writes_) {
+    net::Error e = error;
+    if (w->proposed) e.code = base::Code::kUnknownOutcome;
+    w->reply(std::move(e));
+  }
+  writes_.clear();
+  for (auto& r : reads_unindexed_) r->reply(error);
+  reads_unindexed_.clear();
+  for (auto& [ctx, group] : reads_awaiting_index_)
+    for (auto& r : group) r->reply(error);
+  reads_awaiting_index_.clear();
+  for (auto& [index, r] : reads_awaiting_apply_) r->reply(error);
+  reads_awaiting_apply_.clear();
+}
+
+net::Error Node::not_leader_error() const {
+  net::Error error{base::Code::kNotLeader, "this node is not the leader and knows no leader yet",
+                   std::nullopt};
+  if (leader_id_ != raft::kNoNode) {
+    error.message = fmt::format("not the leader; the leader is node {}", leader_id_);
+    auto it = options_.client_addrs.find(leader_id_);
+    error.leader_hint =
+        net::LeaderHint{leader_id_, it == options_.client_addrs.end() ? "" : it->second};
+  }
+  return error;
+}
+
+}  // namespace node
