@@ -62,7 +62,7 @@ enum class PlantedBug : uint8_t {
   kNone = 0,
   kVoteWithoutLogCheck = 1,        // grant votes without the §5.4.1 up-to-date check
   kCommitPreviousTermByCount = 2,  // commit an earlier term's entry by counting replicas (§5.4.2)
-  kAckBeforePersist = 3,           // acknowledge appended entries that are never persisted
+  kAckBeforePersist = 3,           // acks leave one Ready before their entries are persisted
   kReadIndexWithoutQuorum = 4,     // answer ReadIndex without a quorum heartbeat round
   kVoteNotPersisted = 5,           // grant a vote without putting it in the persisted HardState
 };
