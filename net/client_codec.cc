@@ -230,14 +230,14 @@ bool verify_root(base::BytesView payload) {
 }  // namespace
 
 base::Bytes encode_request(const Request& request) {
-  FlatBufferBuilder b(256);
+  FlatBufferBuilder b(1024);
   auto [type, body] = std::visit(RequestEncoder{b}, request.body);
   b.Finish(fb::CreateRequest(b, request.id, type, body));
   return take(b);
 }
 
 base::Bytes encode_response(const Response& response) {
-  FlatBufferBuilder b(256);
+  FlatBufferBuilder b(1024);
   auto [type, body] = std::visit(ResponseEncoder{b}, response.body);
   b.Finish(fb::CreateResponse(b, response.id, type, body));
   return take(b);

@@ -159,16 +159,17 @@ void Connection::close(const base::Status& reason) {
   write_wakeup_.cancel();
   queue_.clear();
   queued_bytes_ = 0;
-  // Handlers usually capture their owner: drop them so no cycle outlives the connection. The
-  // drop is deferred because close() may run inside one of them (on_frame closing on bad input).
-  auto handlers = std::make_shared<ConnectionHandlers>(std::move(handlers_));
+  // Handlers usually capture their owner: drop them so no cycle outlives the connection (the
+  // loops hold their own copies until they end).
+  auto on_close = std::move(handlers_.on_close);
   handlers_ = {};
-  if (started_ && handlers->on_close) handlers->on_close(shared_from_this(), reason);
-  asio::post(socket_.get_executor(), [handlers] {});
+  if (started_ && on_close) on_close(shared_from_this(), reason);
 }
 
 asio::awaitable<void> Connection::read_loop() {
   auto self = shared_from_this();  // keeps the connection alive while the loop runs
+  // A copy: the handler may close the connection, which releases handlers_ while it runs.
+  const auto on_frame = handlers_.on_frame;
   std::vector<char> buffer(kReadChunkBytes);
   while (open_) {
     auto [ec, n] = co_await socket_.async_read_some(asio::buffer(buffer), use_tuple);
@@ -187,13 +188,14 @@ asio::awaitable<void> Connection::read_loop() {
         break;
       }
       if (!next->has_value()) break;
-      if (handlers_.on_frame) handlers_.on_frame(self, std::move(**next));
+      if (on_frame) on_frame(self, std::move(**next));
     }
   }
 }
 
 asio::awaitable<void> Connection::write_loop() {
   auto self = shared_from_this();
+  const auto on_written = handlers_.on_written;  // a copy, as in read_loop
   std::vector<base::Bytes> batch;
   std::vector<asio::const_buffer> buffers;
   while (open_) {
@@ -217,7 +219,7 @@ asio::awaitable<void> Connection::write_loop() {
       break;
     }
     queued_bytes_ -= batch_bytes;
-    if (handlers_.on_written) handlers_.on_written(self);
+    if (on_written) on_written(self);
   }
 }
 
