@@ -50,7 +50,8 @@ struct LogOptions {
 // What open() found and did, for the node's startup log line.
 struct RecoveryReport {
   uint64_t segments = 0;
-  uint64_t bytes_read = 0;
+  uint64_t bytes_read = 0;              // whole files, preallocated zeros included
+  uint64_t record_bytes = 0;            // the records replayed
   uint64_t torn_bytes_dropped = 0;      // row 4: cut from the end of the last segment
   bool torn_segment_removed = false;    // row 6
   uint64_t stale_segments_removed = 0;  // row 9
@@ -114,7 +115,7 @@ class Log final : public raft::LogStorage {
   Log(Env& env, std::string dir, LogOptions options);
   base::Status recover();
   base::Result<std::vector<uint64_t>> live_sequences();
-  base::Status load_segment(uint64_t sequence, bool is_last);
+  base::Status load_segment(uint64_t sequence, bool is_last, std::string& bytes);
   base::Status replay_record(Segment& segment, const ScannedRecord& record);
   base::Status replay_entry(Segment& segment, const ScannedRecord& record);
   void cut_torn_tail(Segment& segment, uint64_t end_offset);

@@ -43,8 +43,9 @@ base::Status Log::recover() {
   base::Result<std::vector<uint64_t>> sequences = live_sequences();
   if (!sequences.is_ok()) return sequences.status();
   report_.segments = sequences->size();
+  std::string bytes;  // one buffer for every segment: no page faults after the first
   for (size_t i = 0; i < sequences->size(); ++i) {
-    RETURN_IF_ERROR(load_segment((*sequences)[i], i + 1 == sequences->size()));
+    RETURN_IF_ERROR(load_segment((*sequences)[i], i + 1 == sequences->size(), bytes));
   }
   cache_first_ = last_index() + 1;
   stream_last_ = last_index();
@@ -96,7 +97,7 @@ base::Result<std::vector<uint64_t>> Log::live_sequences() {
   return sequences;
 }
 
-base::Status Log::load_segment(uint64_t sequence, bool is_last) {
+base::Status Log::load_segment(uint64_t sequence, bool is_last, std::string& bytes) {
   auto loaded = std::make_unique<Segment>();
   loaded->sequence = sequence;
   loaded->path = join_path(dir_, segment_file_name(sequence));
@@ -105,7 +106,6 @@ base::Status Log::load_segment(uint64_t sequence, bool is_last) {
   loaded->file = std::move(file).value();
   base::Result<uint64_t> size = loaded->file->size();
   if (!size.is_ok()) return size.status();
-  std::string bytes;
   RETURN_IF_ERROR(loaded->file->pread(0, static_cast<size_t>(*size), bytes));
   report_.bytes_read += bytes.size();
   Segment& seg = *loaded;
@@ -120,6 +120,7 @@ base::Status Log::load_segment(uint64_t sequence, bool is_last) {
     return base::Status::ok();
   }
   seg.write_offset = scan->end_offset;
+  report_.record_bytes += scan->end_offset;
   if (scan->torn_tail) cut_torn_tail(seg, scan->end_offset);  // row 4
   segments_.push_back(std::move(loaded));
   return base::Status::ok();

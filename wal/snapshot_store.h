@@ -5,8 +5,9 @@
 //   writer->append(chunk); ...                 // any number of chunks
 //   writer->finish(sender_checksum);           // verify, fdatasync, rename, fsync dir,
 //                                              // then remove older snapshots
-// A writer destroyed without finish() removes its tmp file. Reading is streamed as well
-// (open_latest() -> SnapshotReader::read(max_bytes) until empty), or whole (read_latest()).
+// A writer destroyed without finish() removes its tmp file; it must not outlive its store. Reading
+// is streamed as well (open_latest() -> SnapshotReader::read(max_bytes) until empty), or whole
+// (read_latest()).
 //
 // open() finds the newest snapshot, verifies its checksums and removes older snapshots and tmp
 // files; a newest snapshot that fails verification is refused with its file name and offset
