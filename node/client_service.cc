@@ -1,0 +1,39 @@
+#include "node/client_service.h"
+
+#include "base/log.h"
+#include "net/client_codec.h"
+
+namespace node {
+
+ClientService::ClientService(asio::io_context& io, Node& node) : node_(node) {
+  net::ConnectionOptions options;
+  options.kind = "client";
+  options.verify = [](base::BytesView payload) { return net::verify_request(payload); };
+  net::ConnectionHandlers handlers;
+  handlers.on_frame = [this](const net::ConnectionPtr& conn, base::Bytes payload) {
+    on_frame(conn, std::move(payload));
+  };
+  handlers.on_close = [](const net::ConnectionPtr&, const base::Status&) {};
+  server_ = net::Server::create(io, options, handlers);
+}
+
+base::Status ClientService::listen(const std::string& addr) { return server_->listen(addr); }
+
+void ClientService::stop() { server_->stop(); }
+
+void ClientService::on_frame(const net::ConnectionPtr& conn, base::Bytes payload) {
+  auto request = net::decode_request(payload);
+  if (!request.is_ok()) {
+    conn->close(base::corruption("undecodable request: {}", request.status().message()));
+    return;
+  }
+  uint64_t id = request->id;
+  // The connection is held weakly: a reply for a client that went away is dropped.
+  std::weak_ptr<net::Connection> weak = conn;
+  node_.submit(std::move(request->body), [weak, id](net::ResponseBody body) {
+    if (auto c = weak.lock())
+      c->post_payload(net::encode_response(net::Response{id, std::move(body)}));
+  });
+}
+
+}  // namespace node

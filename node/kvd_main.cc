@@ -1,0 +1,151 @@
+// kvd: one raftkv node. See `kvd --help` and the README's quick start.
+#include <csignal>
+#include <cstdio>
+
+#include <asio.hpp>
+
+#include "base/flags.h"
+#include "base/log.h"
+#include "net/peer_links.h"
+#include "node/client_service.h"
+#include "node/node.h"
+
+namespace {
+
+// Raft messages leave through the peer links (one connection per peer, net/peer_links.h).
+class LinksTransport final : public node::PeerTransport {
+ public:
+  explicit LinksTransport(std::shared_ptr<net::PeerLinks> links) : links_(std::move(links)) {}
+  void send(raft::Message message) override { links_->send(std::move(message)); }
+  void set_peer(raft::NodeId id, const std::string& addr) override { links_->set_peer(id, addr); }
+  void remove_peer(raft::NodeId id) override { links_->remove_peer(id); }
+
+ private:
+  std::shared_ptr<net::PeerLinks> links_;
+};
+
+int usage_error(const base::Status& s) {
+  std::fprintf(stderr, "kvd: %s\n", s.message().c_str());
+  return 2;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  node::NodeOptions o;
+  std::string peers, client_peers, log_level = "info";
+  int64_t election_ticks = o.election_ticks, heartbeat_ticks = o.heartbeat_ticks;
+  base::Flags flags(
+      "usage: kvd --id N --data-dir DIR --client-addr HOST:PORT --peer-addr HOST:PORT\n"
+      "           --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT [flags]\n"
+      "       kvd --in-memory --id 1 --peers 1=127.0.0.1:4601   (a throwaway single node)\n\n"
+      "Runs one raftkv node. The first start of every node in --peers forms the cluster; a\n"
+      "restart recovers from --data-dir. SIGTERM stops cleanly (a leader hands over first).");
+  flags.add_uint("id", &o.id, "this node's id (a positive integer, unique in the cluster)");
+  flags.add_string("data-dir", &o.data_dir, "where the WAL and snapshots live");
+  flags.add_bool("in-memory", &o.in_memory, "keep everything in memory (tests; nothing survives)");
+  flags.add_string("client-addr", &o.client_addr, "address clients connect to");
+  flags.add_string("peer-addr", &o.peer_addr, "address other nodes connect to");
+  flags.add_string("peers", &peers, "initial voters: ID=PEER_ADDR,... including this node");
+  flags.add_string("client-peers", &client_peers,
+                   "client addresses of the peers, ID=CLIENT_ADDR,... (for leader hints)");
+  flags.add_bool("join", &o.join, "start empty and wait to be added with `kv member add`");
+  flags.add_uint("tick-ms", &o.tick_ms, "length of one Raft tick");
+  flags.add_int("election-ticks", &election_ticks,
+                "election timeout, in ticks (randomized up to 2x)");
+  flags.add_int("heartbeat-ticks", &heartbeat_ticks, "heartbeat interval, in ticks");
+  flags.add_uint("snapshot-entries", &o.snapshot_entries,
+                 "take a snapshot every N applied entries");
+  flags.add_uint("seed", &o.seed, "random seed for election timeouts (0: from id and clock)");
+  flags.add_string("log-level", &log_level, "debug, info, warn or error");
+  if (auto s = flags.parse(argc, argv); !s.is_ok()) return usage_error(s);
+  if (flags.help_requested()) {
+    std::fputs(flags.usage().c_str(), stdout);
+    return 0;
+  }
+  if (!flags.positional().empty())
+    return usage_error(base::invalid_argument("unexpected argument '{}'", flags.positional()[0]));
+  if (log_level == "debug")
+    base::set_log_level(base::LogLevel::kDebug);
+  else if (log_level == "warn")
+    base::set_log_level(base::LogLevel::kWarn);
+  else if (log_level == "error")
+    base::set_log_level(base::LogLevel::kError);
+  else if (log_level != "info")
+    return usage_error(base::invalid_argument("--log-level: unknown level '{}'", log_level));
+  if (election_ticks < 2 || heartbeat_ticks < 1 || heartbeat_ticks >= election_ticks)
+    return usage_error(base::invalid_argument("need 1 <= --heartbeat-ticks < --election-ticks"));
+  o.election_ticks = static_cast<int>(election_ticks);
+  o.heartbeat_ticks = static_cast<int>(heartbeat_ticks);
+  if (o.tick_ms == 0) return usage_error(base::invalid_argument("--tick-ms must be positive"));
+  if (!peers.empty()) {
+    auto parsed = node::parse_peer_list(peers);
+    if (!parsed.is_ok()) return usage_error(parsed.status());
+    o.peers = *parsed;
+  } else if (o.in_memory) {
+    o.peers[o.id == 0 ? 1 : o.id] = o.peer_addr;
+    if (o.id == 0) o.id = 1;
+  }
+  if (!client_peers.empty()) {
+    auto parsed = node::parse_peer_list(client_peers);
+    if (!parsed.is_ok()) return usage_error(parsed.status());
+    o.client_addrs = *parsed;
+  }
+  if (o.id == 0) return usage_error(base::invalid_argument("--id is required (see --help)"));
+  if (o.peers.empty() && !o.join)
+    return usage_error(base::invalid_argument("--peers is required (or --join, --in-memory)"));
+  o.client_addrs.emplace(o.id, o.client_addr);
+  base::set_log_prefix(fmt::format("node={}", o.id));
+
+  // Block the stop signals in every thread; the main thread waits for them below.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  std::signal(SIGPIPE, SIG_IGN);
+
+  asio::io_context io;
+  std::unique_ptr<node::Node> node_ptr;
+  net::PeerLinksOptions link_options;
+  link_options.self_id = o.id;
+  link_options.jitter_seed = o.id;
+  auto links = net::PeerLinks::create(io, link_options, [&node_ptr](raft::Message m) {
+    if (node_ptr) node_ptr->deliver(std::move(m));
+  });
+  LinksTransport transport(links);
+  auto created = node::Node::open(o, transport);
+  if (!created.is_ok()) {
+    LOG(kError, "cannot start", "error={}", base::log_quote(created.status().to_string()));
+    return 1;
+  }
+  node_ptr = std::move(*created);
+  if (auto s = links->listen(o.peer_addr); !s.is_ok()) {
+    LOG(kError, "cannot listen for peers", "addr={} error={}", o.peer_addr,
+        base::log_quote(s.message()));
+    return 1;
+  }
+  node::ClientService clients(io, *node_ptr);
+  if (auto s = clients.listen(o.client_addr); !s.is_ok()) {
+    LOG(kError, "cannot listen for clients", "addr={} error={}", o.client_addr,
+        base::log_quote(s.message()));
+    return 1;
+  }
+  node_ptr->start();
+  std::thread io_thread([&io] { io.run(); });
+  LOG(kInfo, "kvd started", "client_addr={} peer_addr={} data_dir={}", o.client_addr, o.peer_addr,
+      o.in_memory ? "(in-memory)" : base::log_quote(o.data_dir));
+
+  int signal_number = 0;
+  sigwait(&signals, &signal_number);
+  LOG(kInfo, "stopping", "signal={}", signal_number == SIGTERM ? "SIGTERM" : "SIGINT");
+  node_ptr->stop(/*transfer_leadership=*/true);
+  asio::post(io, [&] {
+    clients.stop();
+    links->stop();
+    io.stop();
+  });
+  io_thread.join();
+  LOG(kInfo, "kvd stopped cleanly");
+  return 0;
+}
