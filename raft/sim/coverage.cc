@@ -3,30 +3,48 @@
 #include <fmt/format.h>
 
 namespace raft::sim {
+namespace {
 
-#define RAFT_SIM_COVERAGE_FIELDS(X)                                                               \
-  X(elections_won)                                                                                \
-  X(leader_deposed_uncommitted)                                                                   \
-  X(proposals)                                                                                    \
-  X(proposals_committed)                                                                          \
-  X(reads_started)                                                                                \
-  X(reads_served)                                                                                 \
-  X(reads_across_leader_change) X(snapshots_created) X(snapshots_installed) X(membership_changes) \
-      X(leader_removed) X(transfers_requested) X(transfers_completed) X(crashes) X(restarts)      \
-          X(unpersisted_lost) X(partitions) X(messages_sent) X(messages_dropped)                  \
-              X(messages_duplicated) X(messages_cut)
+struct Field {
+  const char* name;
+  uint64_t Coverage::*member;
+};
+
+constexpr Field kFields[] = {
+    {"elections_won", &Coverage::elections_won},
+    {"leader_deposed_uncommitted", &Coverage::leader_deposed_uncommitted},
+    {"proposals", &Coverage::proposals},
+    {"proposals_committed", &Coverage::proposals_committed},
+    {"reads_started", &Coverage::reads_started},
+    {"reads_served", &Coverage::reads_served},
+    {"reads_across_leader_change", &Coverage::reads_across_leader_change},
+    {"snapshots_created", &Coverage::snapshots_created},
+    {"snapshots_installed", &Coverage::snapshots_installed},
+    {"membership_changes", &Coverage::membership_changes},
+    {"leader_removed", &Coverage::leader_removed},
+    {"transfers_requested", &Coverage::transfers_requested},
+    {"transfers_completed", &Coverage::transfers_completed},
+    {"crashes", &Coverage::crashes},
+    {"restarts", &Coverage::restarts},
+    {"unpersisted_lost", &Coverage::unpersisted_lost},
+    {"partitions", &Coverage::partitions},
+    {"messages_sent", &Coverage::messages_sent},
+    {"messages_dropped", &Coverage::messages_dropped},
+    {"messages_duplicated", &Coverage::messages_duplicated},
+    {"messages_cut", &Coverage::messages_cut},
+};
+
+}  // namespace
 
 void Coverage::add(const Coverage& other) {
-#define RAFT_SIM_ADD(name) name += other.name;
-  RAFT_SIM_COVERAGE_FIELDS(RAFT_SIM_ADD)
-#undef RAFT_SIM_ADD
+  for (const Field& f : kFields) this->*f.member += other.*f.member;
 }
 
 std::string Coverage::describe() const {
   std::string out;
-#define RAFT_SIM_DESCRIBE(name) out += fmt::format("{}{}={}", out.empty() ? "" : " ", #name, name);
-  RAFT_SIM_COVERAGE_FIELDS(RAFT_SIM_DESCRIBE)
-#undef RAFT_SIM_DESCRIBE
+  for (const Field& f : kFields) {
+    out += fmt::format("{}{}={}", out.empty() ? "" : " ", f.name, this->*f.member);
+  }
   return out;
 }
 
