@@ -1,6 +1,5 @@
 // Client protocol over real loopback sockets: bad frames, pipelining, server push.
 #include <doctest/doctest.h>
-#include <sys/socket.h>
 
 #include <algorithm>
 #include <atomic>
@@ -17,6 +16,7 @@ namespace {
 using net::testing::eventually;
 using net::testing::Inbox;
 using net::testing::IoThread;
+using net::testing::server_closes_after;
 using namespace std::chrono_literals;
 
 constexpr size_t kLimitBytes = 1 << 20;
@@ -68,20 +68,6 @@ struct TestServer {
     }
   }
 };
-
-// Sends raw bytes on a fresh connection and reports whether the server then closed it.
-bool server_closes_after(const std::string& address, const base::Bytes& bytes) {
-  asio::io_context io;
-  asio::ip::tcp::socket socket(io);
-  socket.connect(*net::resolve_endpoint(address));
-  timeval timeout{20, 0};  // a bound for a broken server, not a wait for success
-  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
-  asio::write(socket, asio::buffer(bytes));
-  char c;
-  asio::error_code ec;
-  socket.read_some(asio::buffer(&c, 1), ec);
-  return ec == asio::error::eof || ec == asio::error::connection_reset;
-}
 
 void check_good_client_works(net::BlockingClient& client, uint64_t marker) {
   auto response = client.call(net::LeaderTransfer{marker}, 20s);

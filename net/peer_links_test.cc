@@ -4,6 +4,7 @@
 #include <doctest/doctest.h>
 
 #include "base/rng.h"
+#include "net/peer_codec.h"
 #include "net/test_util.h"
 
 namespace {
@@ -11,6 +12,7 @@ namespace {
 using net::testing::eventually;
 using net::testing::Inbox;
 using net::testing::IoThread;
+using net::testing::server_closes_after;
 
 // One node's peer links on its own io thread, collecting what it receives.
 struct Node {
@@ -215,4 +217,49 @@ TEST_CASE("peer links: a peer from another cluster, or dialing the wrong node id
   auto got = a.received.items();
   REQUIRE(got.size() == 1);
   CHECK(got[0].from == 2);
+}
+
+TEST_CASE(
+    "peer links: inbound frames before a hello, or speaking for another node, close the "
+    "connection") {
+  Node a(1);
+  const std::vector<raft::Message> from_2 = {heartbeat(2, 1, 1)};
+  CHECK(server_closes_after(a.address(), net::encode_frame(net::encode_message_batch(from_2))));
+  base::Bytes spoofed = net::encode_frame(net::encode_hello({3, 1, "raftkv"}));
+  net::append_frame(spoofed, net::encode_message_batch(from_2));  // hello says 3, message says 2
+  CHECK(server_closes_after(a.address(), spoofed));
+  base::Bytes twice = net::encode_frame(net::encode_hello({3, 1, "raftkv"}));
+  net::append_frame(twice, net::encode_hello({3, 1, "raftkv"}));
+  CHECK(server_closes_after(a.address(), twice));
+  CHECK(a.received.size() == 0);
+}
+
+TEST_CASE(
+    "peer links: batches over the frame limit are split; a message that can never fit is "
+    "dropped and later ones still arrive") {
+  net::PeerLinksOptions options;
+  options.payload_max_bytes = 64 * 1024;
+  Node a(1, "127.0.0.1:0", options), b(2, "127.0.0.1:0", options);
+  a.links->set_peer(2, b.address());
+  REQUIRE(eventually([&] { return a.connected(2); }));
+  std::vector<raft::Message> burst;
+  for (uint64_t i = 1; i <= 100; ++i) {
+    raft::Message m = heartbeat(1, 2, i);
+    m.type = raft::MessageType::kAppend;
+    m.entries.push_back({i, 3, raft::EntryType::kNormal, std::string(2000, 'e')});
+    burst.push_back(std::move(m));
+  }
+  raft::Message huge = heartbeat(1, 2, 101);
+  huge.type = raft::MessageType::kAppend;
+  huge.entries.push_back({101, 3, raft::EntryType::kNormal, std::string(70 * 1024, 'h')});
+  burst.push_back(huge);
+  burst.push_back(heartbeat(1, 2, 102));
+  a.links->send(std::move(burst));
+  REQUIRE(b.received.wait_for(101));
+  auto got = b.received.items();
+  REQUIRE(got.size() == 101);
+  for (uint64_t i = 0; i < 100; ++i) CHECK(got[i].commit == i + 1);
+  CHECK(got[100].commit == 102);
+  CHECK(a.stats().messages_dropped == 1);
+  CHECK(a.connected(2));  // the receiver never saw an oversized frame
 }

@@ -2,6 +2,7 @@
 // (never fixed sleeps) with generous deadlines.
 #pragma once
 
+#include <sys/socket.h>
 #include <asio.hpp>
 
 #include <chrono>
@@ -10,6 +11,9 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "base/bytes.h"
+#include "net/connection.h"
 
 namespace net::testing {
 
@@ -81,5 +85,20 @@ class Inbox {
   std::condition_variable cv_;
   std::vector<T> items_;
 };
+
+// Sends raw bytes on a fresh connection to `address` and reports whether the server then
+// closed it (true) or kept it open for 20 s (false).
+inline bool server_closes_after(const std::string& address, const base::Bytes& bytes) {
+  asio::io_context io;
+  asio::ip::tcp::socket socket(io);
+  socket.connect(*resolve_endpoint(address));
+  timeval timeout{20, 0};  // a bound for a broken server, not a wait for success
+  setsockopt(socket.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &timeout, sizeof timeout);
+  asio::write(socket, asio::buffer(bytes));
+  char c;
+  asio::error_code ec;
+  socket.read_some(asio::buffer(&c, 1), ec);
+  return ec == asio::error::eof || ec == asio::error::connection_reset;
+}
 
 }  // namespace net::testing
