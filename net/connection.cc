@@ -198,6 +198,7 @@ asio::awaitable<void> Connection::write_loop() {
   const auto on_written = handlers_.on_written;  // a copy, as in read_loop
   std::vector<base::Bytes> batch;
   std::vector<asio::const_buffer> buffers;
+  asio::steady_timer stall(socket_.get_executor());
   while (open_) {
     if (queue_.empty()) {
       co_await write_wakeup_.async_wait(use_tuple);  // woken by cancel(): error is expected
@@ -210,8 +211,20 @@ asio::awaitable<void> Connection::write_loop() {
       buffers.push_back(asio::buffer(frame));
       batch_bytes += frame.size();
     }
+    if (options_.write_timeout.count() > 0) {
+      stall.expires_after(options_.write_timeout);
+      stall.async_wait([weak = weak_from_this(),
+                        ms = options_.write_timeout.count()](const asio::error_code& ec) {
+        auto c = weak.lock();
+        if (!ec && c) {
+          c->close(
+              base::Status(base::Code::kUnavailable, fmt::format("write stalled for {} ms", ms)));
+        }
+      });
+    }
     // One gathered write for everything queued since the last one (writev underneath).
     auto [ec, n] = co_await asio::async_write(socket_, buffers, use_tuple);
+    stall.cancel();
     batch.clear();
     if (!open_) break;
     if (ec) {

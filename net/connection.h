@@ -39,6 +39,10 @@ struct ConnectionOptions {
   size_t payload_max_bytes = kFramePayloadMaxBytes;
   PayloadVerifier verify;     // run on every received payload; empty = no schema check
   std::string kind = "conn";  // "peer" / "client": a log field
+  // A socket write that does not complete within this time closes the connection (a peer that
+  // vanished without a FIN or RST would otherwise hold it open for TCP's retransmission
+  // timeout, ~15 min). 0 = no limit.
+  std::chrono::milliseconds write_timeout{0};
 };
 
 // Callbacks run on the io thread. on_close runs exactly once per started connection, with the

@@ -238,9 +238,10 @@ asio::awaitable<bool> PeerLinks::dial_once(const std::shared_ptr<Link>& link) {
     auto l = weak_link.lock();
     if (self && l) self->pump_snapshot(*l);
   };
-  link->conn = Connection::create(std::move(socket).value(),
-                                  {options_.payload_max_bytes, verify_peer_frame, "peer"},
-                                  std::move(handlers));
+  link->conn = Connection::create(
+      std::move(socket).value(),
+      {options_.payload_max_bytes, verify_peer_frame, "peer", options_.write_timeout},
+      std::move(handlers));
   link->conn->start();
   link->conn->send_payload(encode_hello({options_.self_id, link->id, options_.cluster_id}));
   ++stats_.connects;
@@ -286,6 +287,13 @@ void PeerLinks::enqueue(raft::Message message) {
 void PeerLinks::flush(Link& link) {
   link.flush_posted = false;
   if (!link.conn) {
+    stats_.messages_dropped += link.pending.size();
+    link.pending.clear();
+    return;
+  }
+  if (link.conn->queued_bytes() > options_.queue_max_bytes) {
+    // The peer is not reading (or the network is not delivering): dropping is what Raft
+    // expects of a lossy link; the write timeout will close this connection if it stays stuck.
     stats_.messages_dropped += link.pending.size();
     link.pending.clear();
     return;

@@ -39,6 +39,10 @@ struct PeerLinksOptions {
   std::chrono::milliseconds backoff_min{10};
   std::chrono::milliseconds backoff_max{1000};
   std::chrono::milliseconds connect_timeout{1000};
+  // A stalled write closes the link (it then redials); meanwhile messages beyond
+  // queue_max_bytes of unsent frames are dropped instead of piling up in memory.
+  std::chrono::milliseconds write_timeout{5000};
+  size_t queue_max_bytes = 4 * kFramePayloadMaxBytes;
   uint64_t jitter_seed = 1;
 };
 

@@ -263,3 +263,32 @@ TEST_CASE(
   CHECK(a.stats().messages_dropped == 1);
   CHECK(a.connected(2));  // the receiver never saw an oversized frame
 }
+
+TEST_CASE(
+    "peer links: a peer that stops reading is detected by the write timeout; messages "
+    "are dropped, not piled up, and the link redials") {
+  // A "peer" that accepts connections (via the kernel backlog) but never reads a byte.
+  asio::io_context black_hole_io;
+  asio::ip::tcp::acceptor black_hole(black_hole_io, {asio::ip::make_address("127.0.0.1"), 0});
+  net::PeerLinksOptions options;
+  options.payload_max_bytes = 1 << 20;
+  options.queue_max_bytes = 2 << 20;
+  options.write_timeout = std::chrono::milliseconds(300);
+  Node a(1, "127.0.0.1:0", options);
+  a.links->set_peer(2, "127.0.0.1:" + std::to_string(black_hole.local_endpoint().port()));
+  REQUIRE(eventually([&] { return a.connected(2); }));
+  // Keep sending 256 KiB appends until the stalled socket was closed and dialed again.
+  uint64_t sent = 0;
+  const bool redialed = eventually([&] {
+    raft::Message m = heartbeat(1, 2, ++sent);
+    m.type = raft::MessageType::kAppend;
+    m.entries.push_back({sent, 3, raft::EntryType::kNormal, std::string(256 << 10, 'x')});
+    a.links->send(std::move(m));
+    return a.stats().connects >= 2;
+  });
+  CHECK(redialed);
+  const auto stats = a.stats();
+  CHECK(stats.messages_dropped > 0);
+  // Far less than everything was handed to sockets: the queue cap held.
+  CHECK(stats.messages_sent < sent);
+}
