@@ -186,6 +186,16 @@ net::WatchEvent FakeCluster::watch_event_locked(const net::Watch& watch) const {
 
 base::Result<net::ResponseBody> FakeCluster::handle(size_t node, const net::RequestBody& body) {
   std::lock_guard lock(mu_);
+  if (std::holds_alternative<net::StatusRequest>(body)) {
+    net::NodeStatus status;
+    status.id = node + 1;
+    status.role = node == leader_ ? net::Role::kLeader : net::Role::kFollower;
+    status.term = 7;
+    status.leader = leader_ + 1;
+    status.commit = status.applied = status.last_index = version_;
+    status.address = address(node);
+    return net::ResponseBody(net::StatusResult{{status}});
+  }
   if (node != leader_) return not_leader_locked();
   if (auto* read = std::get_if<net::SnapshotRead>(&body)) {
     net::SnapshotReadResult result;
