@@ -90,6 +90,7 @@ void check_entry_written(const Entry& e, const Writes& w, const std::string& whe
 struct Watcher {
   std::vector<const Operation*> yields;
   const Operation* opened = nullptr;
+  const Operation* ended = nullptr;  // the stream broke for good: W5 does not apply
 };
 
 }  // namespace
@@ -104,10 +105,12 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
       watchers[op.process].yields.push_back(&op);
     else if (op.f == "watch-open")
       watchers[op.process].opened = &op;
+    else if (op.f == "watch-end")
+      watchers[op.process].ended = &op;
     else if (op.f == "read" && op.ok() &&
              (final_read == nullptr || op.complete_ns >= final_read->complete_ns))
       final_read = &op;
-    else if (op.f != "write" && op.f != "yield" && op.f != "read") {
+    else if (op.f != "write" && op.f != "yield" && op.f != "read" && op.f != "watch-end") {
       return base::invalid_argument("watch op #{}: unknown f \"{}\"", op.invoke_index, op.f);
     }
   }
@@ -160,7 +163,7 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
         }
       }
     }
-    if (final_read == nullptr) continue;
+    if (final_read == nullptr || w.ended != nullptr) continue;
     for (const auto& [key, vs] : last) {
       const auto f = final_vs.find(key);
       if (f != final_vs.end() && f->second != vs) {

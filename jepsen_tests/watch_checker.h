@@ -6,6 +6,8 @@
 //   f "watch-open" {"keys": [...]}: recorded when a watcher opens its stream (optional)
 //   f "yield"      ok {"entries": [{"key","value","versionstamp"}...]}: one yielded snapshot,
 //                  recorded as an invoke and an ok at the same time by the watcher's process
+//   f "watch-end"  {"error"}: the watcher's stream broke for good (the harness then opens a new
+//                  one under a new process); such a watcher is exempt from W5
 //   f "read"       ok {"entries": [...]}: the final read after healing (the last ok read counts)
 // Versionstamps are 20 hex digits (null when the key is absent); they compare as strings.
 // Checks (correctness-anchors.md §6): W1 per watcher and key the versionstamp never goes back;

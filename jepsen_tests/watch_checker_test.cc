@@ -90,6 +90,16 @@ TEST_CASE("watch: a watcher stuck on an old value after healing has not converge
   CHECK(anomaly(check(b), "not-converged") == 1);
 }
 
+TEST_CASE("watch: a watcher whose stream broke for good is not required to converge") {
+  HistoryBuilder b = base_history();
+  b.op(5, "yield", Json(), 1.5, 1.5, OpType::kOk, entries({entry("x", 1, vs(1))}))
+      .op(5, "watch-end", Json(), 2.5, 2.5, OpType::kOk);
+  final_read(b);
+  const CheckResult r = check(b);
+  CHECK(anomaly(r, "not-converged") == 0);
+  CHECK(r.valid == Validity::kValid);
+}
+
 TEST_CASE("watch: a first yield older than a write acknowledged before opening is stale") {
   HistoryBuilder b = base_history();
   b.op(5, "watch-open", Json(), 10, 10)

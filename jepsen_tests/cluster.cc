@@ -1,0 +1,268 @@
+#include "jepsen_tests/cluster.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <netinet/in.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <filesystem>
+#include <thread>
+
+#include "base/check.h"
+#include "cli/client.h"
+
+extern char** environ;
+
+namespace jepsen {
+namespace {
+
+base::Status errno_status(std::string_view what) {
+  return base::Status(base::Code::kInternal, fmt::format("{}: {}", what, strerror(errno)));
+}
+
+}  // namespace
+
+base::Result<std::string> pick_free_loopback_port() {
+  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return errno_status("socket");
+  sockaddr_in sa{};
+  sa.sin_family = AF_INET;
+  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  socklen_t len = sizeof sa;
+  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
+                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0;
+  ::close(fd);
+  if (!ok) return errno_status("bind");
+  return "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+}
+
+Cluster::Cluster(ClusterOptions options, PeerProxy& proxy)
+    : options_(std::move(options)), proxy_(proxy) {}
+
+Cluster::~Cluster() { stop_all(); }
+
+NodeInfo& Cluster::node(uint64_t id) {
+  auto it = nodes_.find(id);
+  ENSURE_MSG(it != nodes_.end(), "unknown node {}", id);
+  return it->second;
+}
+
+base::Result<uint64_t> Cluster::allocate_node() {
+  const uint64_t id = nodes_.empty() ? 1 : nodes_.rbegin()->first + 1;
+  NodeInfo info;
+  info.id = id;
+  info.member = false;
+  auto client = pick_free_loopback_port();
+  auto peer = pick_free_loopback_port();
+  if (!client.is_ok()) return client.status();
+  if (!peer.is_ok()) return peer.status();
+  info.client_addr = *client;
+  info.peer_addr = *peer;
+  auto proxy = proxy_.add_node(id, info.peer_addr);
+  if (!proxy.is_ok()) return proxy.status();
+  info.proxy_addr = *proxy;
+  const std::string dir = options_.run_dir + "/" + name(id);
+  info.data_dir = dir + "/data";
+  info.log_path = options_.run_dir + "/" + name(id) + ".log";
+  std::error_code ec;
+  std::filesystem::create_directories(info.data_dir, ec);
+  if (ec) return base::Status(base::Code::kInternal, "mkdir " + info.data_dir + ": " + ec.message());
+  nodes_[id] = info;
+  return id;
+}
+
+std::string Cluster::peers_flag() const {
+  std::string out;
+  for (const auto& [id, info] : nodes_) {
+    if (!info.member) continue;
+    if (!out.empty()) out += ',';
+    out += fmt::format("{}={}", id, info.proxy_addr);
+  }
+  return out;
+}
+
+base::Status Cluster::start() {
+  for (int i = 0; i < options_.nodes; ++i) {
+    auto id = allocate_node();
+    if (!id.is_ok()) return id.status();
+    node(*id).member = true;
+  }
+  for (auto& [id, info] : nodes_) RETURN_IF_ERROR(spawn(info, /*join=*/false));
+  return base::Status::ok();
+}
+
+base::Status Cluster::start_node(uint64_t id, bool join) {
+  NodeInfo& info = node(id);
+  if (info.pid != 0 && alive(id)) return base::Status::ok();
+  return spawn(info, join);
+}
+
+base::Status Cluster::spawn(NodeInfo& info, bool join) {
+  std::vector<std::string> args{options_.kvd_path,
+                                "--id",
+                                std::to_string(info.id),
+                                "--data-dir",
+                                info.data_dir,
+                                "--client-addr",
+                                info.client_addr,
+                                "--peer-addr",
+                                info.peer_addr,
+                                "--tick-ms",
+                                std::to_string(options_.tick_ms),
+                                "--snapshot-entries",
+                                std::to_string(options_.snapshot_entries),
+                                "--seed",
+                                std::to_string(options_.seed * 131 + info.id)};
+  std::string client_peers;
+  for (const auto& [id, other] : nodes_) {
+    if (!client_peers.empty()) client_peers += ',';
+    client_peers += fmt::format("{}={}", id, other.client_addr);
+  }
+  args.insert(args.end(), {"--client-peers", client_peers});
+  if (join) {
+    args.push_back("--join");
+  } else {
+    args.insert(args.end(), {"--peers", peers_flag()});
+  }
+  args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
+  std::vector<std::string> env;
+  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
+  for (const auto& [k, v] : options_.extra_env) env.push_back(k + "=" + v);
+
+  // Everything the child touches is prepared before fork: after fork only async-signal-safe
+  // calls are allowed in a multi-threaded parent.
+  std::vector<char*> argv, envp;
+  for (auto& a : args) argv.push_back(a.data());
+  argv.push_back(nullptr);
+  for (auto& e : env) envp.push_back(e.data());
+  envp.push_back(nullptr);
+  const int log_fd = ::open(info.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
+  if (log_fd < 0) return errno_status("open " + info.log_path);
+  const pid_t parent = ::getpid();
+  const pid_t pid = ::fork();
+  if (pid < 0) {
+    ::close(log_fd);
+    return errno_status("fork");
+  }
+  if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent) ::_exit(127);  // the harness died before prctl took effect
+    ::setpgid(0, 0);  // a terminal's Ctrl-C reaches only the harness, which cleans up
+    ::dup2(log_fd, 1);
+    ::dup2(log_fd, 2);
+    ::execve(argv[0], argv.data(), envp.data());
+    ::_exit(127);
+  }
+  ::close(log_fd);
+  info.pid = pid;
+  info.paused = false;
+  return base::Status::ok();
+}
+
+bool Cluster::alive(uint64_t id) {
+  NodeInfo& info = node(id);
+  if (info.pid == 0) return false;
+  int status = 0;
+  const pid_t r = ::waitpid(info.pid, &status, WNOHANG);
+  if (r == 0) return true;
+  crashes_.push_back(fmt::format("{} exited on its own ({})", name(id),
+                                 WIFSIGNALED(status)
+                                     ? fmt::format("signal {}", WTERMSIG(status))
+                                     : fmt::format("status {}", WEXITSTATUS(status))));
+  info.pid = 0;
+  info.paused = false;
+  return false;
+}
+
+void Cluster::kill_node(uint64_t id) {
+  NodeInfo& info = node(id);
+  if (info.pid == 0) return;
+  ::kill(info.pid, SIGKILL);
+  int status = 0;
+  while (::waitpid(info.pid, &status, 0) < 0 && errno == EINTR) {
+  }
+  info.pid = 0;
+  info.paused = false;
+}
+
+void Cluster::pause_node(uint64_t id) {
+  NodeInfo& info = node(id);
+  if (info.pid == 0 || info.paused) return;
+  ::kill(info.pid, SIGSTOP);
+  info.paused = true;
+}
+
+void Cluster::resume_node(uint64_t id) {
+  NodeInfo& info = node(id);
+  if (info.pid == 0 || !info.paused) return;
+  ::kill(info.pid, SIGCONT);
+  info.paused = false;
+}
+
+base::Status Cluster::restart_stopped_members() {
+  for (auto& [id, info] : nodes_) {
+    if (info.paused) resume_node(id);
+    if (info.member && !alive(id)) RETURN_IF_ERROR(spawn(info, false));
+  }
+  return base::Status::ok();
+}
+
+void Cluster::stop_all() {
+  for (auto& [id, info] : nodes_) {
+    if (info.pid == 0) continue;
+    ::kill(info.pid, SIGCONT);
+    kill_node(id);
+  }
+}
+
+std::vector<uint64_t> Cluster::member_ids() const {
+  std::vector<uint64_t> ids;
+  for (const auto& [id, info] : nodes_)
+    if (info.member) ids.push_back(id);
+  return ids;
+}
+
+std::vector<std::string> Cluster::client_addrs() const {
+  std::vector<std::string> out;
+  for (const auto& [id, info] : nodes_) out.push_back(info.client_addr);
+  return out;
+}
+
+std::optional<uint64_t> Cluster::find_leader(std::chrono::milliseconds timeout) const {
+  std::vector<std::string> addrs;
+  for (const auto& [id, info] : nodes_)
+    if (info.pid != 0 && !info.paused) addrs.push_back(info.client_addr);
+  if (addrs.empty()) return std::nullopt;
+  cli::ClientOptions options;
+  options.attempt_timeout = timeout;
+  options.deadline = timeout;
+  cli::Client client(addrs, options);
+  std::optional<uint64_t> leader;
+  uint64_t best_term = 0;
+  for (const net::NodeStatus& row : client.status_all(timeout)) {
+    if (row.error.empty() && row.role == net::Role::kLeader && row.term >= best_term) {
+      best_term = row.term;
+      leader = row.id;
+    }
+  }
+  return leader;
+}
+
+base::Status Cluster::wait_for_leader(std::chrono::milliseconds deadline) const {
+  const auto until = std::chrono::steady_clock::now() + deadline;
+  while (std::chrono::steady_clock::now() < until) {
+    if (find_leader(std::chrono::milliseconds(500))) return base::Status::ok();
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  }
+  return base::Status(base::Code::kTimeout,
+                      fmt::format("no leader within {} ms", deadline.count()));
+}
+
+}  // namespace jepsen

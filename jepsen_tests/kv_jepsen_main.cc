@@ -1,0 +1,112 @@
+// kv-jepsen: runs one Jepsen-style test against a fresh raftkv cluster. See --help and
+// jepsen_tests/README.md.
+#include <unistd.h>
+
+#include <cstdio>
+#include <filesystem>
+
+#include "base/flags.h"
+#include "jepsen_tests/runner.h"
+
+namespace {
+
+constexpr const char* kUsage =
+    "usage: kv-jepsen --workload W --nemesis N1,N2 --out DIR [flags]\n\n"
+    "Starts a fresh cluster of real kvd processes on loopback (peer links through a\n"
+    "fault-injecting proxy), drives concurrent clients, injects faults, heals, does final\n"
+    "reads, and checks the recorded history. DIR gets config.json, history.jsonl (format:\n"
+    "jepsen_tests/HISTORY.md), faults.jsonl, n<ID>.log, n<ID>/data, results.json, report.html.\n\n"
+    "workloads: register, bank, append, set, queue, watch\n"
+    "nemeses:   none, all, kill (kill-one, kill-minority, kill-leader, kill-all),\n"
+    "           pause (pause-leader, pause-minority), partition (partition-halves,\n"
+    "           partition-leader, partition-one, partition-ring, partition-bridge,\n"
+    "           partition-one-way), transfer (transfer-leader),\n"
+    "           membership (member-replace, member-replace-leader)\n\n"
+    "exit status: 0 valid, 1 invalid, 2 unknown, 3 harness error, 4 interrupted;\n"
+    "with --expect V: 0 iff the verdict is V, else 1 (3 / 4 unchanged)";
+
+base::Result<double> parse_seconds(const std::string& name, const std::string& text) {
+  try {
+    size_t used = 0;
+    const double v = std::stod(text, &used);
+    if (used == text.size() && v >= 0) return v;
+  } catch (...) {
+  }
+  return base::invalid_argument("--{}: expected a non-negative number, got '{}'", name, text);
+}
+
+// The kvd built next to this binary (build/jepsen_tests/kv-jepsen -> build/node/kvd).
+std::string default_kvd() {
+  std::error_code ec;
+  const auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec) return "kvd";
+  return (self.parent_path().parent_path() / "node" / "kvd").string();
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  jepsen::RunConfig c;
+  c.kvd = default_kvd();
+  int64_t nodes = c.nodes, concurrency = c.concurrency;
+  std::string time_limit = "30", rate = "100", quiet = "3", recovery = "6", interval = "4",
+              final_timeout = "60";
+  std::vector<std::string> env;
+  base::Flags flags(kUsage);
+  flags.add_string("workload", &c.workload, "register | bank | append | set | queue | watch");
+  flags.add_string("nemesis", &c.nemesis, "comma list of fault kinds or groups (see above)");
+  flags.add_int("nodes", &nodes, "cluster size (3 or 5)");
+  flags.add_string("time-limit", &time_limit, "length of the faulted period, seconds");
+  flags.add_string("rate", &rate, "offered client operations per second, all workers together");
+  flags.add_int("concurrency", &concurrency, "client worker threads (processes)");
+  flags.add_uint("seed", &c.seed, "seed of every random choice (ops, faults, timings)");
+  flags.add_string("out", &c.out, "run directory to create (must be new or empty)");
+  flags.add_bool("replace", &c.replace, "clear --out first if it holds an earlier run");
+  flags.add_string("kvd", &c.kvd, "the kvd binary (default: ../node/kvd next to kv-jepsen)");
+  flags.add_string("quiet", &quiet, "seconds of traffic before the first fault");
+  flags.add_string("recovery", &recovery, "seconds of traffic after healing");
+  flags.add_string("fault-interval", &interval, "mean seconds a fault is held (gaps are half)");
+  flags.add_string("final-timeout", &final_timeout, "bound on final reads / queue drain, s");
+  flags.add_uint("tick-ms", &c.tick_ms, "kvd --tick-ms");
+  flags.add_uint("snapshot-entries", &c.snapshot_entries, "kvd --snapshot-entries");
+  flags.add_list("kvd-env", &env, "KEY=VALUE for every kvd process (repeatable; planted bugs)");
+  flags.add_list("kvd-arg", &c.kvd_args, "extra kvd flag (repeatable)");
+  flags.add_string("expect", &c.expect, "valid | invalid | unknown: CI mode (see exit status)");
+  flags.add_bool("no-progress", &c.quiet_progress, "no progress lines");
+  base::Status s = flags.parse(argc, argv);
+  if (s.is_ok() && flags.help_requested()) {
+    std::fputs(flags.usage().c_str(), stdout);
+    return 0;
+  }
+  for (const auto& [name, text, target] :
+       {std::tuple{"time-limit", &time_limit, &c.time_limit_s}, std::tuple{"rate", &rate, &c.rate},
+        std::tuple{"quiet", &quiet, &c.quiet_s}, std::tuple{"recovery", &recovery, &c.recovery_s},
+        std::tuple{"fault-interval", &interval, &c.fault_interval_s},
+        std::tuple{"final-timeout", &final_timeout, &c.final_timeout_s}}) {
+    if (!s.is_ok()) break;
+    auto v = parse_seconds(name, *text);
+    if (v.is_ok()) *target = *v;
+    s = v.status();
+  }
+  for (const auto& kv : env) {
+    const size_t eq = kv.find('=');
+    if (eq == std::string::npos || eq == 0) s = base::invalid_argument("--kvd-env wants KEY=VALUE");
+    else c.kvd_env[kv.substr(0, eq)] = kv.substr(eq + 1);
+  }
+  if (s.is_ok() && (nodes < 1 || nodes > 9)) s = base::invalid_argument("--nodes must be 1..9");
+  if (s.is_ok() && (concurrency < 1 || concurrency > 256))
+    s = base::invalid_argument("--concurrency must be 1..256");
+  if (s.is_ok() && c.out.empty()) s = base::invalid_argument("--out DIR is required");
+  if (s.is_ok() && !c.expect.empty() && c.expect != "valid" && c.expect != "invalid" &&
+      c.expect != "unknown")
+    s = base::invalid_argument("--expect must be valid, invalid or unknown");
+  if (s.is_ok() && ::access(c.kvd.c_str(), X_OK) != 0)
+    s = base::invalid_argument("kvd binary '{}' is not executable (use --kvd)", c.kvd);
+  if (!s.is_ok()) {
+    std::fprintf(stderr, "kv-jepsen: %s (see --help)\n", s.message().c_str());
+    return jepsen::kExitHarnessError;
+  }
+  c.nodes = static_cast<int>(nodes);
+  c.concurrency = static_cast<int>(concurrency);
+  return jepsen::run_jepsen(c);
+}

@@ -1,0 +1,80 @@
+// The nemesis: injects one fault at a time into a running cluster and heals it.
+//
+// Fault kinds (`--nemesis` takes a comma list of kinds or groups):
+//   kill      kill-one, kill-minority, kill-leader, kill-all      SIGKILL; heal = restart
+//   pause     pause-leader, pause-minority                        SIGSTOP; heal = SIGCONT
+//   partition partition-halves, partition-leader, partition-one,  PeerProxy cuts links;
+//             partition-ring, partition-bridge, partition-one-way heal = reconnect all
+//   transfer  transfer-leader                                     LeaderTransfer to a random voter
+//   membership member-replace, member-replace-leader              MemberRemove a voter (the
+//             leader for -leader) and kill it; heal = start a fresh node with --join and MemberAdd
+//   all       every kind above; none: no faults (the control run)
+// Every fault period is appended to faults.jsonl ({"start_ns","end_ns","name","detail"}) on the
+// recorder's clock when it is healed, and listed by in_force() meanwhile.
+// Thread-safety: none; the harness main thread drives it (it forks kvd processes).
+#pragma once
+
+#include <cstdio>
+#include <optional>
+#include <set>
+#include <string>
+#include <vector>
+
+#include "base/rng.h"
+#include "base/status.h"
+#include "jepsen_tests/cluster.h"
+#include "jepsen_tests/peer_proxy.h"
+#include "jepsen_tests/recorder.h"
+
+namespace jepsen {
+
+// Expands groups; errors on unknown names with the list of known ones.
+base::Result<std::vector<std::string>> expand_nemesis_spec(const std::string& spec);
+const std::vector<std::string>& nemesis_kinds();
+
+// Directed links a partition blocks, for member ids `ids` (sorted) and `leader` (if known).
+// Pure, for tests: kind is one of the partition-* names.
+std::set<std::pair<uint64_t, uint64_t>> partition_links(const std::string& kind,
+                                                        const std::vector<uint64_t>& ids,
+                                                        std::optional<uint64_t> leader,
+                                                        base::Rng& rng);
+
+class Nemesis {
+ public:
+  Nemesis(Cluster& cluster, PeerProxy& proxy, Recorder& recorder, std::vector<std::string> kinds,
+          uint64_t seed, std::FILE* faults_file);
+
+  bool enabled() const { return !kinds_.empty(); }
+  // Injects one fault of a random enabled kind. A fault that cannot apply right now (no
+  // leader known for kill-leader, ...) falls back to its non-leader form.
+  base::Status inject();
+  // Ends the fault in force (no-op when none).
+  base::Status heal();
+  std::string in_force() const { return current_ ? current_->name : ""; }
+  int injected() const { return injected_; }
+
+ private:
+  struct Fault {
+    std::string name;
+    std::string detail;
+    int64_t start_ns = 0;
+    std::vector<uint64_t> killed, paused;
+    uint64_t removed = 0;  // membership: the voter removed
+  };
+  std::vector<uint64_t> pick(std::vector<uint64_t> ids, size_t count);
+  std::optional<uint64_t> leader();
+  base::Status inject_membership(Fault& fault, bool leader_only);
+  base::Status heal_membership(const Fault& fault);
+  void log_fault(const Fault& fault, int64_t end_ns);
+
+  Cluster& cluster_;
+  PeerProxy& proxy_;
+  Recorder& recorder_;
+  std::vector<std::string> kinds_;
+  base::Rng rng_;
+  std::FILE* faults_file_;
+  std::optional<Fault> current_;
+  int injected_ = 0;
+};
+
+}  // namespace jepsen

@@ -1,0 +1,133 @@
+// register: per-key reads, writes and compare-and-set (HISTORY.md "register").
+//
+// Keys rotate: every kOpsPerWindow operations open a window of kKeysPerWindow fresh keys, so
+// each key sees a few dozen ops (Jepsen keeps <= 200 per key to bound the WGL search). Written
+// values are unique across the run (one counter), so a versionstamp check and a value check
+// coincide: cas = strong get, then atomic().check(key, versionstamp).set(key, new), recorded
+// as one op whose linearization point is the atomic write's commit.
+#include <map>
+#include <mutex>
+
+#include "jepsen_tests/workload.h"
+
+namespace jepsen {
+namespace {
+
+constexpr int64_t kOpsPerWindow = 240;
+constexpr int64_t kKeysPerWindow = 6;
+
+Json value_or_null(const std::optional<int64_t>& v) { return v ? Json(*v) : Json(); }
+
+class RegisterWorkload final : public Workload {
+ public:
+  std::string name() const override { return "register"; }
+
+  void step(Worker& w) override {
+    const int64_t n = next_op_++;
+    const std::string key_name =
+        "r" + std::to_string((n / kOpsPerWindow) * kKeysPerWindow +
+                             static_cast<int64_t>(w.rng.uniform(kKeysPerWindow)));
+    const uint64_t roll = w.rng.uniform(100);
+    if (roll < 50) {
+      read(w, key_name);
+    } else if (roll < 75) {
+      write(w, key_name);
+    } else {
+      cas(w, key_name);
+    }
+  }
+
+  base::Status finish(const WorkloadEnv&, std::chrono::milliseconds) override {
+    return base::Status::ok();  // every read is already a check; nothing to drain
+  }
+
+ private:
+  // The current value of `key`, or an error; nullopt value when absent.
+  struct Current {
+    std::optional<int64_t> value;
+    std::optional<net::Versionstamp> versionstamp;
+  };
+  static base::Result<Current> get(Worker& w, const std::string& key_name) {
+    auto entry = w.client->get(workload_key("register", key_name));
+    if (!entry.is_ok()) return entry.status();
+    Current c;
+    if (entry->has_value()) {
+      auto v = parse_int_value((*entry)->value);
+      if (!v.is_ok()) return v.status();
+      c.value = *v;
+      c.versionstamp = (*entry)->versionstamp;
+    }
+    return c;
+  }
+
+  void read(Worker& w, const std::string& key_name) {
+    Json invoke(Json::Object{{"key", Json(key_name)}});
+    w.recorder->invoke(w.process, w.node, "read", invoke);
+    auto c = get(w, key_name);
+    if (!c.is_ok()) {
+      w.recorder->complete(w.process, w.node, "read", OpType::kFail, invoke,
+                           c.status().to_string());
+      return;
+    }
+    remember(w, key_name, c->value);
+    w.recorder->complete(
+        w.process, w.node, "read", OpType::kOk,
+        Json(Json::Object{{"key", Json(key_name)}, {"value", value_or_null(c->value)}}));
+  }
+
+  void write(Worker& w, const std::string& key_name) {
+    const int64_t v = next_value_++;
+    Json invoke(Json::Object{{"key", Json(key_name)}, {"value", Json(v)}});
+    w.recorder->invoke(w.process, w.node, "write", invoke);
+    auto r = w.client->set(workload_key("register", key_name), int_value(v));
+    if (!r.is_ok()) return w.complete_write_error("write", invoke, r.status());
+    w.recorder->complete(w.process, w.node, "write", r->ok ? OpType::kOk : OpType::kFail, invoke);
+  }
+
+  void cas(Worker& w, const std::string& key_name) {
+    const std::optional<int64_t> expected = recall(w, key_name);
+    const int64_t fresh = next_value_++;
+    Json invoke(Json::Object{
+        {"key", Json(key_name)}, {"expected", value_or_null(expected)}, {"new", Json(fresh)}});
+    w.recorder->invoke(w.process, w.node, "cas", invoke);
+    auto c = get(w, key_name);
+    if (!c.is_ok()) {  // nothing was written
+      w.recorder->complete(w.process, w.node, "cas", OpType::kFail, invoke,
+                           c.status().to_string());
+      return;
+    }
+    if (c->value != expected) {  // the check cannot hold; do not write at all
+      w.recorder->complete(w.process, w.node, "cas", OpType::kFail, invoke, "value differs");
+      return;
+    }
+    const base::Bytes key = workload_key("register", key_name);
+    auto r = w.client->atomic().check(key, c->versionstamp).set(key, int_value(fresh)).commit();
+    if (!r.is_ok()) return w.complete_write_error("cas", invoke, r.status());
+    w.recorder->complete(w.process, w.node, "cas", r->ok ? OpType::kOk : OpType::kFail, invoke,
+                         r->ok ? "" : "check failed");
+  }
+
+  // Each worker's last observed value per key: cas expects it (often stale: fails are fine).
+  void remember(Worker& w, const std::string& key, std::optional<int64_t> v) {
+    std::lock_guard lock(mu_);
+    last_seen_[{w.index, key}] = v;
+  }
+  std::optional<int64_t> recall(Worker& w, const std::string& key) {
+    std::lock_guard lock(mu_);
+    auto it = last_seen_.find({w.index, key});
+    return it == last_seen_.end() ? std::nullopt : it->second;
+  }
+
+  std::atomic<int64_t> next_op_{0};
+  std::atomic<int64_t> next_value_{1};
+  std::mutex mu_;
+  std::map<std::pair<int, std::string>, std::optional<int64_t>> last_seen_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_register_workload(const WorkloadOptions&) {
+  return std::make_unique<RegisterWorkload>();
+}
+
+}  // namespace jepsen

@@ -1,0 +1,159 @@
+// watch: watchers stream three keys while workers overwrite them with unique values
+// (HISTORY.md "watch"). One watcher per node, each a process of its own whose client starts at
+// that node; a watcher whose stream fails for good opens a new one under a fresh process id.
+// After healing: one strong final read, then each watcher must converge on it (the checker's
+// W5) before the watchers stop.
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "cli/watch.h"
+#include "jepsen_tests/workload.h"
+
+namespace jepsen {
+namespace {
+
+const std::vector<std::string> kKeys{"w0", "w1", "w2"};
+
+Json entries_json(const std::vector<std::optional<net::KvEntry>>& entries) {
+  Json out = Json::array();
+  for (size_t i = 0; i < entries.size() && i < kKeys.size(); ++i) {
+    const auto& e = entries[i];
+    Json value, stamp;
+    if (e) {
+      auto v = parse_int_value(e->value);
+      value = v.is_ok() ? Json(*v) : Json("garbage: " + e->value.data);
+      stamp = Json(versionstamp_text(e->versionstamp));
+    }
+    Json entry = Json::object();
+    entry.set("key", Json(kKeys[i]));
+    entry.set("value", std::move(value));
+    entry.set("versionstamp", std::move(stamp));
+    out.push(std::move(entry));
+  }
+  return out;
+}
+
+std::vector<base::Bytes> encoded_keys() {
+  std::vector<base::Bytes> out;
+  for (const auto& k : kKeys) out.push_back(workload_key("watch", k));
+  return out;
+}
+
+class WatchWorkload final : public Workload {
+ public:
+  std::string name() const override { return "watch"; }
+
+  void step(Worker& w) override {
+    const std::string& key = kKeys[w.rng.uniform(kKeys.size())];
+    const int64_t value = next_value_++;
+    Json invoke(Json::Object{{"key", Json(key)}, {"value", Json(value)}});
+    w.recorder->invoke(w.process, w.node, "write", invoke);
+    auto r = w.client->set(workload_key("watch", key), int_value(value));
+    if (!r.is_ok()) return w.complete_write_error("write", invoke, r.status());
+    Json done = invoke;
+    if (r->versionstamp) done.set("versionstamp", Json(versionstamp_text(*r->versionstamp)));
+    w.recorder->complete(w.process, w.node, "write", r->ok ? OpType::kOk : OpType::kFail, done);
+  }
+
+  void start_background(const WorkloadEnv& env) override {
+    for (size_t i = 0; i < env.endpoints.size(); ++i)
+      watchers_.emplace_back([this, env, i] { watch(env, i); });
+  }
+
+  base::Status finish(const WorkloadEnv& env, std::chrono::milliseconds deadline) override {
+    const auto until = std::chrono::steady_clock::now() + deadline;
+    auto client = make_home_client(env.endpoints, 0, 5151);
+    const int64_t process = 300'000;
+    bool read_ok = false;
+    while (!read_ok && std::chrono::steady_clock::now() < until) {
+      env.recorder->invoke(process, env.node_names[0], "read", Json());
+      auto r = client->get_many(encoded_keys());
+      if (r.is_ok()) {
+        Json entries = entries_json(*r);
+        {
+          std::lock_guard lock(mu_);
+          final_ = entries;
+        }
+        env.recorder->complete(process, env.node_names[0], "read", OpType::kOk,
+                               Json(Json::Object{{"entries", entries}}));
+        read_ok = true;
+      } else {
+        env.recorder->complete(process, env.node_names[0], "read", OpType::kFail, Json(),
+                               r.status().to_string());
+      }
+    }
+    // Give every watcher until the deadline to yield the final state (W5 checks it).
+    while (!converged() && std::chrono::steady_clock::now() < until)
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    stop_background();
+    return read_ok ? base::Status::ok()
+                   : base::Status(base::Code::kTimeout, "watch: no final read succeeded");
+  }
+
+  void stop_background() override {
+    stop_ = true;
+    for (auto& t : watchers_) t.join();
+    watchers_.clear();
+  }
+
+ private:
+  bool converged() {
+    std::lock_guard lock(mu_);
+    if (final_.is_null()) return false;
+    for (const auto& [process, last] : last_yield_)
+      if (!(last == final_)) return false;
+    return true;
+  }
+
+  void watch(const WorkloadEnv& env, size_t home) {
+    auto client = make_home_client(env.endpoints, home, 6000 + home);
+    const std::string node = env.node_names[home];
+    int64_t process = 200'100 + static_cast<int64_t>(home);
+    while (!stop_) {
+      Json open(Json::Object{{"keys", Json(Json::Array{Json(kKeys[0]), Json(kKeys[1]), Json(kKeys[2])})}});
+      auto stream = client->watch(encoded_keys());
+      if (!stream.is_ok()) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(200));
+        continue;
+      }
+      env.recorder->invoke(process, node, "watch-open", open);
+      env.recorder->complete(process, node, "watch-open", OpType::kOk, open);
+      while (!stop_) {
+        auto snapshot = stream->next(std::chrono::milliseconds(200));
+        if (!snapshot.is_ok() && snapshot.status().code() == base::Code::kTimeout) continue;
+        if (!snapshot.is_ok()) {
+          Json end(Json::Object{{"error", Json(snapshot.status().to_string())}});
+          env.recorder->invoke(process, node, "watch-end", end);
+          env.recorder->complete(process, node, "watch-end", OpType::kOk, end);
+          break;
+        }
+        Json entries = entries_json(*snapshot);
+        env.recorder->invoke(process, node, "yield", Json());
+        env.recorder->complete(process, node, "yield", OpType::kOk,
+                               Json(Json::Object{{"entries", entries}}));
+        std::lock_guard lock(mu_);
+        last_yield_[process] = entries;
+      }
+      stream->cancel();
+      std::lock_guard lock(mu_);
+      last_yield_.erase(process);
+      process += 1000;  // a new stream is a new process: W1 holds per stream
+    }
+  }
+
+  std::atomic<int64_t> next_value_{1};
+  std::atomic<bool> stop_{false};
+  std::vector<std::thread> watchers_;
+  std::mutex mu_;
+  Json final_;
+  std::map<int64_t, Json> last_yield_;
+};
+
+}  // namespace
+
+std::unique_ptr<Workload> make_watch_workload(const WorkloadOptions&) {
+  return std::make_unique<WatchWorkload>();
+}
+
+}  // namespace jepsen

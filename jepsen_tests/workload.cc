@@ -1,0 +1,75 @@
+#include "jepsen_tests/workload.h"
+
+#include "base/bytes.h"
+#include "base/check.h"
+#include "base/flags.h"
+#include "kvstate/key.h"
+
+namespace jepsen {
+
+void Worker::complete_write_error(const std::string& f, const Json& invoke_value,
+                                  const base::Status& status) {
+  const OpType type = outcome_of_write_error(status);
+  recorder->complete(process, node, f, type, invoke_value, status.to_string());
+  if (type == OpType::kInfo) retire();
+}
+
+base::Result<std::unique_ptr<Workload>> make_workload(const std::string& name,
+                                                      const WorkloadOptions& options) {
+  if (name == "register") return make_register_workload(options);
+  if (name == "bank") return make_bank_workload(options);
+  if (name == "append") return make_append_workload(options);
+  if (name == "set") return make_set_workload(options);
+  if (name == "queue") return make_queue_workload(options);
+  if (name == "watch") return make_watch_workload(options);
+  return base::invalid_argument(
+      "unknown workload '{}' (register, bank, append, set, queue, watch)", name);
+}
+
+base::Bytes workload_key(std::string_view space, std::string_view name) {
+  auto key = kvstate::encode_key({kvstate::KeyPart::string("jepsen"),
+                                  kvstate::KeyPart::string(std::string(space)),
+                                  kvstate::KeyPart::string(std::string(name))});
+  ENSURE(key.is_ok());
+  return *key;
+}
+
+base::Bytes workload_prefix(std::string_view space) {
+  auto key = kvstate::encode_key(
+      {kvstate::KeyPart::string("jepsen"), kvstate::KeyPart::string(std::string(space))});
+  ENSURE(key.is_ok());
+  return *key;
+}
+
+net::Value int_value(int64_t v) { return net::Value{net::ValueEncoding::kBytes, std::to_string(v)}; }
+
+base::Result<int64_t> parse_int_value(const net::Value& value) {
+  if (value.encoding != net::ValueEncoding::kBytes)
+    return base::corruption("value has encoding {}, expected bytes",
+                            static_cast<int>(value.encoding));
+  return base::parse_int(value.data);
+}
+
+cli::ClientOptions harness_client_options(uint64_t seed) {
+  cli::ClientOptions o;
+  o.attempt_timeout = std::chrono::milliseconds(1000);
+  o.deadline = std::chrono::milliseconds(3000);
+  o.backoff_initial = std::chrono::milliseconds(10);
+  o.backoff_max = std::chrono::milliseconds(200);
+  o.seed = seed;
+  return o;
+}
+
+std::unique_ptr<cli::Client> make_home_client(const std::vector<std::string>& endpoints,
+                                              size_t home, uint64_t seed) {
+  std::vector<std::string> ordered;
+  for (size_t i = 0; i < endpoints.size(); ++i)
+    ordered.push_back(endpoints[(home + i) % endpoints.size()]);
+  return std::make_unique<cli::Client>(ordered, harness_client_options(seed));
+}
+
+std::string versionstamp_text(const net::Versionstamp& vs) {
+  return base::to_hex(base::BytesView(reinterpret_cast<const char*>(vs.data()), vs.size()));
+}
+
+}  // namespace jepsen
