@@ -35,7 +35,7 @@ class FakeConnector final : public Connector {
  public:
   explicit FakeConnector(std::shared_ptr<FakeCluster> cluster) : cluster_(std::move(cluster)) {}
   base::Result<std::shared_ptr<Channel>> connect(const std::string& address) override {
-    for (size_t node = 0; node < 16; ++node) {
+    for (size_t node = 0; node < cluster_->size(); ++node) {
       if (cluster_->address(node) != address) continue;
       if (cluster_->is_down(node)) {
         return base::Status(base::Code::kUnavailable, "connection refused");

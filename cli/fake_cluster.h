@@ -17,6 +17,7 @@ class FakeCluster : public std::enable_shared_from_this<FakeCluster> {
 
   std::unique_ptr<Connector> connector();
   std::string address(size_t node) const { return "node" + std::to_string(node); }
+  size_t size() const { return nodes_; }
 
   // ---- knobs (thread-safe)
   void set_leader(size_t node);
