@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs every build and test dependency of raftkv from Debian packages.
 # Idempotent: a no-op (apart from a dpkg query) when everything is present.
+#   scripts/setup.sh           build and test dependencies
+#   scripts/setup.sh --bench   also what bench/compare.sh needs: etcd 3.4 (server, etcdctl), Go
+#                              and Debian's etcd client sources (for the etcd load generator)
 set -euo pipefail
 
 packages=(
@@ -8,6 +11,9 @@ packages=(
   libasio-dev libflatbuffers-dev flatbuffers-compiler libxxhash-dev doctest-dev libfmt-dev
   iproute2 iptables procps
 )
+if [ "${1:-}" = "--bench" ]; then
+  packages+=(etcd-server etcd-client golang-go golang-etcd-server-dev)
+fi
 
 missing=()
 for p in "${packages[@]}"; do
