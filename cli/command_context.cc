@@ -16,14 +16,7 @@ int usage_error(CommandContext& ctx, const Command& command, std::string_view me
 
 int fail(CommandContext& ctx, std::string_view command, const base::Status& status) {
   *ctx.err << "kv " << command << ": " << status.message() << "\n";
-  switch (status.code()) {
-    case base::Code::kUnknownOutcome:
-      return kExitUnknownOutcome;
-    case base::Code::kInvalidArgument:
-      return kExitError;
-    default:
-      return kExitError;
-  }
+  return status.code() == base::Code::kUnknownOutcome ? kExitUnknownOutcome : kExitError;
 }
 
 namespace {
