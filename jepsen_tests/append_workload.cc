@@ -51,8 +51,9 @@ class AppendWorkload final : public Workload {
     std::vector<std::string> keys;  // distinct, in first-use order
     const uint64_t count = w.rng.range(1, 4);
     for (uint64_t i = 0; i < count; ++i) {
-      const std::string key = "k" + std::to_string(window * kKeysPerWindow +
-                                                   static_cast<int64_t>(w.rng.uniform(kKeysPerWindow)));
+      const std::string key =
+          "k" + std::to_string(window * kKeysPerWindow +
+                               static_cast<int64_t>(w.rng.uniform(kKeysPerWindow)));
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
       if (w.rng.chance(1, 2)) {
         mops.push(Json(Json::Array{Json("append"), Json(key), Json(next_element_++)}));

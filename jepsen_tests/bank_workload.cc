@@ -73,7 +73,8 @@ class BankWorkload final : public Workload {
     Json invoke(Json::Object{
         {"from", Json(account(from))}, {"to", Json(account(to))}, {"amount", Json(amount)}});
     w.recorder->invoke(w.process, w.node, "transfer", invoke);
-    const base::Bytes kf = workload_key("bank", account(from)), kt = workload_key("bank", account(to));
+    const base::Bytes kf = workload_key("bank", account(from)),
+                      kt = workload_key("bank", account(to));
     auto entries = w.client->get_many({kf, kt});
     if (!entries.is_ok() || !(*entries)[0] || !(*entries)[1]) {
       w.recorder->complete(w.process, w.node, "transfer", OpType::kFail, invoke,
@@ -93,8 +94,8 @@ class BankWorkload final : public Workload {
                  .set(kt, int_value(*bt + amount))
                  .commit();
     if (!r.is_ok()) return w.complete_write_error("transfer", invoke, r.status());
-    w.recorder->complete(w.process, w.node, "transfer", r->ok ? OpType::kOk : OpType::kFail,
-                         invoke, r->ok ? "" : "check failed");
+    w.recorder->complete(w.process, w.node, "transfer", r->ok ? OpType::kOk : OpType::kFail, invoke,
+                         r->ok ? "" : "check failed");
   }
 };
 

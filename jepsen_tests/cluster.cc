@@ -73,7 +73,8 @@ base::Result<uint64_t> Cluster::allocate_node() {
   info.log_path = options_.run_dir + "/" + name(id) + ".log";
   std::error_code ec;
   std::filesystem::create_directories(info.data_dir, ec);
-  if (ec) return base::Status(base::Code::kInternal, "mkdir " + info.data_dir + ": " + ec.message());
+  if (ec)
+    return base::Status(base::Code::kInternal, "mkdir " + info.data_dir + ": " + ec.message());
   nodes_[id] = info;
   return id;
 }
@@ -126,11 +127,9 @@ base::Status Cluster::spawn(NodeInfo& info, bool join) {
     client_peers += fmt::format("{}={}", id, other.client_addr);
   }
   args.insert(args.end(), {"--client-peers", client_peers});
-  if (join) {
-    args.push_back("--join");
-  } else {
-    args.insert(args.end(), {"--peers", peers_flag()});
-  }
+  // A joining node is not a member yet, so --peers names exactly the current members.
+  args.insert(args.end(), {"--peers", peers_flag()});
+  if (join) args.push_back("--join");
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);

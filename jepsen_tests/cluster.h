@@ -25,9 +25,9 @@
 namespace jepsen {
 
 struct ClusterOptions {
-  std::string kvd_path;       // the kvd binary
-  std::string run_dir;        // data dirs and logs go here
-  int nodes = 3;              // initial voters, ids 1..nodes
+  std::string kvd_path;  // the kvd binary
+  std::string run_dir;   // data dirs and logs go here
+  int nodes = 3;         // initial voters, ids 1..nodes
   uint64_t tick_ms = 20;
   uint64_t snapshot_entries = 1000;  // small, so snapshots and log compaction happen in a run
   uint64_t seed = 1;

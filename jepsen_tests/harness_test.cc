@@ -103,8 +103,8 @@ TEST_CASE("nemesis: halves, leader and one-node partitions split the cluster as 
 }
 
 TEST_CASE("nemesis: in a majorities ring every node sees a different majority") {
-  for (const std::vector<uint64_t>& ids : {std::vector<uint64_t>{1, 2, 3, 4, 5},
-                                           std::vector<uint64_t>{1, 2, 3}}) {
+  for (const std::vector<uint64_t>& ids :
+       {std::vector<uint64_t>{1, 2, 3, 4, 5}, std::vector<uint64_t>{1, 2, 3}}) {
     base::Rng rng(11);
     const Links ring = partition_links("partition-ring", ids, std::nullopt, rng);
     CHECK(!ring.empty());

@@ -69,6 +69,7 @@ int main(int argc, char** argv) {
   flags.add_string("final-timeout", &final_timeout, "bound on final reads / queue drain, s");
   flags.add_uint("tick-ms", &c.tick_ms, "kvd --tick-ms");
   flags.add_uint("snapshot-entries", &c.snapshot_entries, "kvd --snapshot-entries");
+  flags.add_string("plant", &c.plant, "harness-side planted bug: stale-reads (see README)");
   flags.add_list("kvd-env", &env, "KEY=VALUE for every kvd process (repeatable; planted bugs)");
   flags.add_list("kvd-arg", &c.kvd_args, "extra kvd flag (repeatable)");
   flags.add_string("expect", &c.expect, "valid | invalid | unknown: CI mode (see exit status)");
@@ -90,8 +91,10 @@ int main(int argc, char** argv) {
   }
   for (const auto& kv : env) {
     const size_t eq = kv.find('=');
-    if (eq == std::string::npos || eq == 0) s = base::invalid_argument("--kvd-env wants KEY=VALUE");
-    else c.kvd_env[kv.substr(0, eq)] = kv.substr(eq + 1);
+    if (eq == std::string::npos || eq == 0)
+      s = base::invalid_argument("--kvd-env wants KEY=VALUE");
+    else
+      c.kvd_env[kv.substr(0, eq)] = kv.substr(eq + 1);
   }
   if (s.is_ok() && (nodes < 1 || nodes > 9)) s = base::invalid_argument("--nodes must be 1..9");
   if (s.is_ok() && (concurrency < 1 || concurrency > 256))

@@ -45,8 +45,9 @@ class Nemesis {
           uint64_t seed, std::FILE* faults_file);
 
   bool enabled() const { return !kinds_.empty(); }
-  // Injects one fault of a random enabled kind. A fault that cannot apply right now (no
-  // leader known for kill-leader, ...) falls back to its non-leader form.
+  // Injects one fault: the enabled kinds in a seeded shuffled order, round robin. A fault that
+  // cannot apply right now (no leader known for kill-leader, ...) falls back to its non-leader
+  // form.
   base::Status inject();
   // Ends the fault in force (no-op when none).
   base::Status heal();

@@ -83,8 +83,8 @@ base::Result<uint64_t> parse_hello_sender(const std::string& buffered, bool& com
   const uint32_t length = base::get_u32_le(buffered.data());
   if (length > kHelloMaxBytes) return base::corruption("peer hello frame too large: {}", length);
   if (buffered.size() < net::kFrameHeaderBytes + length) return uint64_t{0};
-  auto frame = net::decode_peer_frame(
-      base::BytesView(buffered).substr(net::kFrameHeaderBytes, length));
+  auto frame =
+      net::decode_peer_frame(base::BytesView(buffered).substr(net::kFrameHeaderBytes, length));
   if (!frame.is_ok()) return frame.status();
   const auto* hello = std::get_if<net::PeerHello>(&*frame);
   if (hello == nullptr) return base::corruption("first peer frame is not a Hello");

@@ -100,7 +100,8 @@ class QueueWorkload final : public Workload {
 
   void note_acked(const std::string& id) {
     std::lock_guard lock(mu_);
-    pending_.insert(id);
+    // A fast listener may have finished the message before its enqueue's answer arrived.
+    if (done_.count(id) == 0) pending_.insert(id);
   }
 
   bool drained() {
@@ -134,7 +135,10 @@ class QueueWorkload final : public Workload {
     std::lock_guard lock(mu_);
     int& attempts = attempts_[id];
     ++attempts;
-    if (!doomed || attempts >= 1 + static_cast<int>(kBackoffMs.size())) pending_.erase(id);
+    if (!doomed || attempts >= 1 + static_cast<int>(kBackoffMs.size())) {
+      pending_.erase(id);
+      done_.insert(id);
+    }
     return !doomed;
   }
 
@@ -152,7 +156,8 @@ class QueueWorkload final : public Workload {
       for (int i = 0; i < plan.dlq_keys; ++i) keys.push_back(dlq_key(id, i));
       auto entries = client.get_many(keys);
       if (!entries.is_ok()) {
-        recorder.complete(process, "", "dlq-read", OpType::kFail, Json(), entries.status().to_string());
+        recorder.complete(process, "", "dlq-read", OpType::kFail, Json(),
+                          entries.status().to_string());
         return false;
       }
       int64_t present = 0;
@@ -198,6 +203,7 @@ class QueueWorkload final : public Workload {
   std::mutex mu_;
   std::map<std::string, Plan> plans_;
   std::set<std::string> pending_;  // acknowledged (or unknown) and not yet done
+  std::set<std::string> done_;     // delivered, or attempted as often as the schedule allows
   std::map<std::string, int> attempts_;
 };
 

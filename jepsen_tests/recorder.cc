@@ -32,8 +32,7 @@ base::Status Recorder::status() const {
   return status_;
 }
 
-void Recorder::invoke(int64_t process, const std::string& node, const std::string& f,
-                      Json value) {
+void Recorder::invoke(int64_t process, const std::string& node, const std::string& f, Json value) {
   Event e;
   e.type = OpType::kInvoke;
   e.process = process;
@@ -45,8 +44,8 @@ void Recorder::invoke(int64_t process, const std::string& node, const std::strin
   write(std::move(e));
 }
 
-void Recorder::complete(int64_t process, const std::string& node, const std::string& f,
-                        OpType type, Json value, const std::string& error) {
+void Recorder::complete(int64_t process, const std::string& node, const std::string& f, OpType type,
+                        Json value, const std::string& error) {
   ENSURE(type != OpType::kInvoke);
   Event e;
   e.type = type;

@@ -20,6 +20,7 @@ Json value_or_null(const std::optional<int64_t>& v) { return v ? Json(*v) : Json
 
 class RegisterWorkload final : public Workload {
  public:
+  explicit RegisterWorkload(const WorkloadOptions& o) : options_(o) {}
   std::string name() const override { return "register"; }
 
   void step(Worker& w) override {
@@ -47,8 +48,11 @@ class RegisterWorkload final : public Workload {
     std::optional<int64_t> value;
     std::optional<net::Versionstamp> versionstamp;
   };
-  static base::Result<Current> get(Worker& w, const std::string& key_name) {
-    auto entry = w.client->get(workload_key("register", key_name));
+  base::Result<Current> get(Worker& w, const std::string& key_name, bool for_read) {
+    auto entry =
+        options_.stale_reads && for_read
+            ? w.home_only->get(workload_key("register", key_name), net::Consistency::kEventual)
+            : w.client->get(workload_key("register", key_name));
     if (!entry.is_ok()) return entry.status();
     Current c;
     if (entry->has_value()) {
@@ -63,7 +67,7 @@ class RegisterWorkload final : public Workload {
   void read(Worker& w, const std::string& key_name) {
     Json invoke(Json::Object{{"key", Json(key_name)}});
     w.recorder->invoke(w.process, w.node, "read", invoke);
-    auto c = get(w, key_name);
+    auto c = get(w, key_name, /*for_read=*/true);
     if (!c.is_ok()) {
       w.recorder->complete(w.process, w.node, "read", OpType::kFail, invoke,
                            c.status().to_string());
@@ -90,10 +94,9 @@ class RegisterWorkload final : public Workload {
     Json invoke(Json::Object{
         {"key", Json(key_name)}, {"expected", value_or_null(expected)}, {"new", Json(fresh)}});
     w.recorder->invoke(w.process, w.node, "cas", invoke);
-    auto c = get(w, key_name);
+    auto c = get(w, key_name, /*for_read=*/false);
     if (!c.is_ok()) {  // nothing was written
-      w.recorder->complete(w.process, w.node, "cas", OpType::kFail, invoke,
-                           c.status().to_string());
+      w.recorder->complete(w.process, w.node, "cas", OpType::kFail, invoke, c.status().to_string());
       return;
     }
     if (c->value != expected) {  // the check cannot hold; do not write at all
@@ -118,6 +121,7 @@ class RegisterWorkload final : public Workload {
     return it == last_seen_.end() ? std::nullopt : it->second;
   }
 
+  WorkloadOptions options_;
   std::atomic<int64_t> next_op_{0};
   std::atomic<int64_t> next_value_{1};
   std::mutex mu_;
@@ -126,8 +130,8 @@ class RegisterWorkload final : public Workload {
 
 }  // namespace
 
-std::unique_ptr<Workload> make_register_workload(const WorkloadOptions&) {
-  return std::make_unique<RegisterWorkload>();
+std::unique_ptr<Workload> make_register_workload(const WorkloadOptions& options) {
+  return std::make_unique<RegisterWorkload>(options);
 }
 
 }  // namespace jepsen

@@ -30,6 +30,7 @@ Json config_json(const RunConfig& c) {
   for (const auto& a : c.kvd_args) args.push(Json(a));
   return Json(Json::Object{{"workload", Json(c.workload)},
                            {"nemesis", Json(c.nemesis)},
+                           {"plant", Json(c.plant)},
                            {"nodes", Json(c.nodes)},
                            {"time_limit_s", Json(c.time_limit_s)},
                            {"rate", Json(c.rate)},
@@ -95,10 +96,14 @@ base::Status Run::prepare() {
   if (!writer.is_ok()) return writer.status();
   recorder_ = std::make_unique<Recorder>(std::move(*writer));
   faults_file_ = std::fopen((config_.out + "/faults.jsonl").c_str(), "w");
-  if (faults_file_ == nullptr) return base::Status(base::Code::kIoError, "cannot write faults.jsonl");
+  if (faults_file_ == nullptr)
+    return base::Status(base::Code::kIoError, "cannot write faults.jsonl");
   auto kinds = expand_nemesis_spec(config_.nemesis);
   if (!kinds.is_ok()) return kinds.status();
-  WorkloadOptions wo{config_.concurrency, config_.seed, config_.nodes};
+  WorkloadOptions wo{config_.concurrency, config_.seed, config_.nodes,
+                     config_.plant == "stale-reads"};
+  if (!config_.plant.empty() && config_.plant != "stale-reads")
+    return base::invalid_argument("unknown --plant '{}' (stale-reads)", config_.plant);
   auto workload = make_workload(config_.workload, wo);
   if (!workload.is_ok()) return workload.status();
   workload_ = std::move(*workload);
@@ -112,8 +117,8 @@ base::Status Run::prepare() {
   co.extra_env = config_.kvd_env;
   co.extra_args = config_.kvd_args;
   cluster_ = std::make_unique<Cluster>(co, proxy_);
-  nemesis_ = std::make_unique<Nemesis>(*cluster_, proxy_, *recorder_, *kinds, config_.seed,
-                                       faults_file_);
+  nemesis_ =
+      std::make_unique<Nemesis>(*cluster_, proxy_, *recorder_, *kinds, config_.seed, faults_file_);
   return base::Status::ok();
 }
 
@@ -146,7 +151,11 @@ void Run::start_workers() {
     const size_t home = static_cast<size_t>(i) % env_.endpoints.size();
     w->node = env_.node_names[home];
     w->rng = base::Rng(config_.seed * 1000003 + static_cast<uint64_t>(i) + 1);
-    w->client = make_home_client(env_.endpoints, home, config_.seed * 31 + static_cast<uint64_t>(i) + 1);
+    w->client =
+        make_home_client(env_.endpoints, home, config_.seed * 31 + static_cast<uint64_t>(i) + 1);
+    w->home_only = std::make_unique<cli::Client>(
+        std::vector<std::string>{env_.endpoints[home]},
+        harness_client_options(config_.seed * 37 + static_cast<uint64_t>(i) + 1));
     w->recorder = recorder_.get();
     w->concurrency = config_.concurrency;
     workers_.push_back(std::move(w));
@@ -202,7 +211,8 @@ bool Run::run_phase(const std::string& phase, double seconds, bool faults) {
       const bool injecting = nemesis_->in_force().empty();
       base::Status s = injecting ? nemesis_->inject() : nemesis_->heal();
       if (!s.is_ok()) std::fprintf(stderr, "kv-jepsen: nemesis: %s\n", s.to_string().c_str());
-      next_change = Clock::now() + ms((injecting ? interval : interval / 2) * (0.6 + 0.8 * rng_.unit()));
+      next_change =
+          Clock::now() + ms((injecting ? interval : interval / 2) * (0.6 + 0.8 * rng_.unit()));
     }
     progress(phase, start);
     std::this_thread::sleep_for(milliseconds(50));
@@ -260,8 +270,8 @@ int Run::report() {
   }
   auto faults = read_faults_file(config_.out + "/faults.jsonl");
   ReportInput input;
-  input.title = fmt::format("{}, nemesis {}, {} nodes, seed {}", config_.workload,
-                            config_.nemesis, config_.nodes, config_.seed);
+  input.title = fmt::format("{}, nemesis {}, {} nodes, seed {}", config_.workload, config_.nemesis,
+                            config_.nodes, config_.seed);
   input.workload = config_.workload;
   input.ops = &*ops;
   if (faults.is_ok()) input.faults = *faults;
@@ -274,9 +284,9 @@ int Run::report() {
   }
   const Json summary = summarize_operations(*ops);
   std::fprintf(stderr, "kv-jepsen: %s: valid=%s ops=%s faults=%d\n%s\n%s\n", config_.out.c_str(),
-               std::string(validity_name(input.result.valid)).c_str(),
-               to_json(summary).c_str(), nemesis_->injected(),
-               input.result.explanation.c_str(), input.result.counterexample.c_str());
+               std::string(validity_name(input.result.valid)).c_str(), to_json(summary).c_str(),
+               nemesis_->injected(), input.result.explanation.c_str(),
+               input.result.counterexample.c_str());
   return validity_exit_code(input.result.valid);
 }
 

@@ -27,15 +27,16 @@ struct RunConfig {
   double rate = 100;  // offered ops/s over all workers
   int concurrency = 6;
   uint64_t seed = 1;
-  std::string out;  // run directory (created; must not exist or be empty)
+  std::string out;       // run directory (created; must not exist or be empty)
   bool replace = false;  // clear `out` first if it holds an earlier run (has config.json)
-  std::string kvd;  // kvd binary
+  std::string kvd;       // kvd binary
   double quiet_s = 3;
   double recovery_s = 6;
   double fault_interval_s = 4;  // mean length of one fault period; gaps are about half of it
   double final_timeout_s = 60;  // bound on the final reads / drain
   uint64_t tick_ms = 20;
   uint64_t snapshot_entries = 1000;
+  std::string plant;  // harness-side planted bug: "" or "stale-reads" (see workload.h)
   std::map<std::string, std::string> kvd_env;  // extra environment for kvd (planted bugs)
   std::vector<std::string> kvd_args;           // extra kvd flags
   std::string expect;  // "", "valid", "invalid": CI mode, exit 0 iff the verdict matches

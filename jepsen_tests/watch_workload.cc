@@ -111,7 +111,8 @@ class WatchWorkload final : public Workload {
     const std::string node = env.node_names[home];
     int64_t process = 200'100 + static_cast<int64_t>(home);
     while (!stop_) {
-      Json open(Json::Object{{"keys", Json(Json::Array{Json(kKeys[0]), Json(kKeys[1]), Json(kKeys[2])})}});
+      Json open(Json::Object{
+          {"keys", Json(Json::Array{Json(kKeys[0]), Json(kKeys[1]), Json(kKeys[2])})}});
       auto stream = client->watch(encoded_keys());
       if (!stream.is_ok()) {
         std::this_thread::sleep_for(std::chrono::milliseconds(200));

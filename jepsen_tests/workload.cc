@@ -22,8 +22,8 @@ base::Result<std::unique_ptr<Workload>> make_workload(const std::string& name,
   if (name == "set") return make_set_workload(options);
   if (name == "queue") return make_queue_workload(options);
   if (name == "watch") return make_watch_workload(options);
-  return base::invalid_argument(
-      "unknown workload '{}' (register, bank, append, set, queue, watch)", name);
+  return base::invalid_argument("unknown workload '{}' (register, bank, append, set, queue, watch)",
+                                name);
 }
 
 base::Bytes workload_key(std::string_view space, std::string_view name) {
@@ -41,7 +41,9 @@ base::Bytes workload_prefix(std::string_view space) {
   return *key;
 }
 
-net::Value int_value(int64_t v) { return net::Value{net::ValueEncoding::kBytes, std::to_string(v)}; }
+net::Value int_value(int64_t v) {
+  return net::Value{net::ValueEncoding::kBytes, std::to_string(v)};
+}
 
 base::Result<int64_t> parse_int_value(const net::Value& value) {
   if (value.encoding != net::ValueEncoding::kBytes)

@@ -31,12 +31,16 @@ struct WorkloadOptions {
   int concurrency = 6;
   uint64_t seed = 1;
   int nodes = 3;
+  // Harness-side planted bug "stale-reads": register reads ask only the worker's home node with
+  // consistency eventual, which the node serves from its local state without a ReadIndex round
+  // -- the behaviour of a server that skips ReadIndex. The checker must flag it.
+  bool stale_reads = false;
 };
 
 // Everything a workload needs to make clients of its own (listeners, watchers, final reads).
 struct WorkloadEnv {
   Recorder* recorder = nullptr;
-  std::vector<std::string> endpoints;  // every node's client address
+  std::vector<std::string> endpoints;   // every node's client address
   std::vector<std::string> node_names;  // "n1", ... parallel to endpoints
   std::atomic<bool>* stop = nullptr;    // set when the run is over (or interrupted)
 };
@@ -47,6 +51,7 @@ struct Worker {
   std::string node;  // home node name
   base::Rng rng{1};
   std::unique_ptr<cli::Client> client;
+  std::unique_ptr<cli::Client> home_only;  // talks to the home node alone (planted bugs)
   Recorder* recorder = nullptr;
   int concurrency = 1;
 
