@@ -13,7 +13,10 @@ ClientService::ClientService(asio::io_context& io, Node& node) : node_(node) {
   handlers.on_frame = [this](const net::ConnectionPtr& conn, base::Bytes payload) {
     on_frame(conn, std::move(payload));
   };
-  handlers.on_close = [](const net::ConnectionPtr&, const base::Status&) {};
+  // A closed connection's streams (watch, queue listen) end; their consumers stop counting.
+  handlers.on_close = [this](const net::ConnectionPtr& conn, const base::Status&) {
+    node_.close_connection(conn->id());
+  };
   server_ = net::Server::create(io, options, handlers);
 }
 
@@ -30,10 +33,13 @@ void ClientService::on_frame(const net::ConnectionPtr& conn, base::Bytes payload
   uint64_t id = request->id;
   // The connection is held weakly: a reply for a client that went away is dropped.
   std::weak_ptr<net::Connection> weak = conn;
-  node_.submit(std::move(request->body), [weak, id](net::ResponseBody body) {
-    if (auto c = weak.lock())
-      c->post_payload(net::encode_response(net::Response{id, std::move(body)}));
-  });
+  node_.submit(
+      std::move(request->body),
+      [weak, id](net::ResponseBody body) {
+        if (auto c = weak.lock())
+          c->post_payload(net::encode_response(net::Response{id, std::move(body)}));
+      },
+      Origin{conn->id(), id});
 }
 
 }  // namespace node

@@ -38,15 +38,22 @@ int main(int argc, char** argv) {
   base::Flags flags(
       "usage: kvd --id N --data-dir DIR --client-addr HOST:PORT --peer-addr HOST:PORT\n"
       "           --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT [flags]\n"
-      "       kvd --in-memory --id 1 --peers 1=127.0.0.1:4601   (a throwaway single node)\n\n"
+      "       kvd --in-memory [--client-addr 127.0.0.1:4501]   (a throwaway single node)\n"
+      "       kvd --join --id 4 --data-dir DIR --client-addr HOST:PORT --peer-addr HOST:PORT\n"
+      "           --peers 1=HOST:PORT,2=HOST:PORT,3=HOST:PORT   (then: kv member add 4 ...)\n\n"
       "Runs one raftkv node. The first start of every node in --peers forms the cluster; a\n"
-      "restart recovers from --data-dir. SIGTERM stops cleanly (a leader hands over first).");
+      "restart recovers from --data-dir. With --join, --peers names the current members (this\n"
+      "node is not among them): it starts empty and receives the data once `kv member add`\n"
+      "adds it; it becomes a voter when caught up. --in-memory alone runs a single-node cluster\n"
+      "with no data dir and no peer port. SIGTERM stops cleanly (a leader hands over first).");
   flags.add_uint("id", &o.id, "this node's id (a positive integer, unique in the cluster)");
   flags.add_string("data-dir", &o.data_dir, "where the WAL and snapshots live");
   flags.add_bool("in-memory", &o.in_memory, "keep everything in memory (tests; nothing survives)");
   flags.add_string("client-addr", &o.client_addr, "address clients connect to");
   flags.add_string("peer-addr", &o.peer_addr, "address other nodes connect to");
-  flags.add_string("peers", &peers, "initial voters: ID=PEER_ADDR,... including this node");
+  flags.add_string("peers", &peers,
+                   "initial voters: ID=PEER_ADDR,... including this node (with --join: the "
+                   "current members)");
   flags.add_string("client-peers", &client_peers,
                    "client addresses of the peers, ID=CLIENT_ADDR,... (for leader hints)");
   flags.add_bool("join", &o.join, "start empty and wait to be added with `kv member add`");
@@ -82,9 +89,12 @@ int main(int argc, char** argv) {
     auto parsed = node::parse_peer_list(peers);
     if (!parsed.is_ok()) return usage_error(parsed.status());
     o.peers = *parsed;
-  } else if (o.in_memory) {
-    o.peers[o.id == 0 ? 1 : o.id] = o.peer_addr;
+  }
+  // `kvd --in-memory` alone: a single-node cluster that needs no peer port.
+  const bool single_in_memory = o.in_memory && peers.empty() && !o.join;
+  if (single_in_memory) {
     if (o.id == 0) o.id = 1;
+    o.peers[o.id] = o.peer_addr;
   }
   if (!client_peers.empty()) {
     auto parsed = node::parse_peer_list(client_peers);
@@ -92,8 +102,15 @@ int main(int argc, char** argv) {
     o.client_addrs = *parsed;
   }
   if (o.id == 0) return usage_error(base::invalid_argument("--id is required (see --help)"));
-  if (o.peers.empty() && !o.join)
-    return usage_error(base::invalid_argument("--peers is required (or --join, --in-memory)"));
+  if (o.peers.empty() && o.join)
+    return usage_error(
+        base::invalid_argument("--join needs --peers: the current members' peer addresses"));
+  if (o.peers.empty())
+    return usage_error(
+        base::invalid_argument("--peers is required (or --in-memory for a single throwaway node)"));
+  if (o.join && o.peers.count(o.id))
+    return usage_error(base::invalid_argument(
+        "--join: --peers lists the current members; node {} is not one yet", o.id));
   o.client_addrs.emplace(o.id, o.client_addr);
   base::set_log_prefix(fmt::format("node={}", o.id));
 
@@ -120,7 +137,9 @@ int main(int argc, char** argv) {
     return 1;
   }
   node_ptr = std::move(*created);
-  if (auto s = links->listen(o.peer_addr); !s.is_ok()) {
+  if (single_in_memory) {
+    // No other node will ever connect.
+  } else if (auto s = links->listen(o.peer_addr); !s.is_ok()) {
     LOG(kError, "cannot listen for peers", "addr={} error={}", o.peer_addr,
         base::log_quote(s.message()));
     return 1;

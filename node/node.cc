@@ -1,12 +1,14 @@
 // Node lifecycle, the node thread's loop and the handling of Ready (contract: raft/raw_node.h).
 #include "node/node.h"
 
+#include <algorithm>
 #include <chrono>
 #include <future>
 
 #include "base/log.h"
 #include "kvstate/snapshot.h"
 #include "node/convert.h"
+#include "node/member_context.h"
 #include "node/snapshot_payload.h"
 #include "wal/fault_env.h"
 #include "wal/posix_env.h"
@@ -56,6 +58,8 @@ base::Status Node::recover() {
       log_->first_index(), log_->last_index());
 
   peer_addrs_ = options_.peers;
+  client_addrs_ = options_.client_addrs;
+  if (!options_.client_addr.empty()) client_addrs_[options_.id] = options_.client_addr;
   raft::SnapshotMeta meta = log_->snapshot_meta();
   if (meta.index > 0) {
     auto data = log_->snapshots().read_latest();
@@ -64,6 +68,8 @@ base::Status Node::recover() {
     if (!payload.is_ok()) return payload.status();
     RETURN_IF_ERROR(state_.load_snapshot(payload->state));
     for (const auto& [id, addr] : payload->peer_addrs) peer_addrs_[id] = addr;
+    for (const auto& [id, addr] : payload->client_addrs)
+      if (id != options_.id) client_addrs_[id] = addr;
     applied_ = last_snapshot_index_ = meta.index;
     LOG(kInfo, "snapshot loaded", "index={} term={} keys={}", meta.index, meta.term,
         state_.key_count());
@@ -80,6 +86,11 @@ base::Status Node::recover() {
     for (const auto& [id, addr] : options_.peers) config.initial_voters.push_back(id);
   raft_ = std::make_unique<raft::RawNode>(config, *log_);
   node_client_id_ = seed | 1;
+  ServiceHost& host = *this;
+  watch_ = std::make_unique<WatchHub>(host);
+  queue_ = std::make_unique<QueueService>(host, seed,
+                                          std::chrono::milliseconds(options_.write_timeout_ms));
+  expiry_ = std::make_unique<ExpiryService>(host);
   return base::Status::ok();
 }
 
@@ -113,11 +124,24 @@ void Node::deliver(raft::Message message) {
   post([this, m = std::move(message)]() mutable { raft_->step(m); });
 }
 
-void Node::submit(net::RequestBody request, Reply reply) {
-  post([this, r = std::move(request), rp = std::move(reply)]() mutable {
-    on_request(std::move(r), std::move(rp));
+void Node::submit(net::RequestBody request, Reply reply, Origin origin) {
+  post([this, r = std::move(request), rp = std::move(reply), origin]() mutable {
+    if (net::opens_stream(r) || std::holds_alternative<net::Cancel>(r)) {
+      on_stream_request(std::move(r), std::move(rp), origin);
+    } else {
+      on_request(std::move(r), std::move(rp));
+    }
   });
 }
+
+void Node::close_connection(uint64_t connection) {
+  post([this, connection] {
+    watch_->close_connection(connection);
+    queue_->close_connection(connection);
+  });
+}
+
+uint64_t Node::now_ms() const { return std::max(wall_clock_ms(), state_.clock_ms()); }
 
 net::NodeStatus Node::status() {
   auto promise = std::make_shared<std::promise<net::NodeStatus>>();
@@ -133,6 +157,9 @@ void Node::run() {
   auto next_tick = Clock::now() + tick;
   auto next_housekeeping = Clock::now();
   std::vector<std::function<void()>> inputs;
+  // A single-voter cluster (kvd --in-memory) need not wait an election timeout to lead.
+  raft::NodeStatus initial = raft_->status();
+  if (initial.conf.voters.size() == 1 && initial.conf.voters[0] == options_.id) raft_->campaign();
   while (true) {
     bool stop_now = false;
     {
@@ -152,18 +179,24 @@ void Node::run() {
       // burst: that would start elections for no reason.
       if (next_tick < now) next_tick = now + tick;
     }
+    poll_services(now);
     propose_batch();
     request_read_index();
     while (raft_->has_ready()) handle_ready();
     answer_reads();
+    watch_->flush();
     if (now >= next_housekeeping) {
       expire_requests(now);
       maybe_snapshot();
       next_housekeeping = now + std::chrono::milliseconds(50);
     }
   }
-  fail_all_pending(net::Error{base::Code::kUnavailable,
-                              "the node is shutting down; retry on another node", std::nullopt});
+  net::Error stopping{base::Code::kUnavailable, "the node is shutting down; retry on another node",
+                      std::nullopt};
+  fail_all_pending(stopping);
+  watch_->end_all(stopping);
+  queue_->end_all(stopping);
+  fail_member_requests(stopping);
   LOG(kInfo, "node stopped", "applied={}", applied_);
 }
 
@@ -225,6 +258,7 @@ void Node::handle_ready() {
     reads_awaiting_index_.erase(it);
   }
   raft_->advance(rd);
+  answer_member_changes();
   update_role();
 }
 
@@ -235,8 +269,23 @@ void Node::update_role() {
     LOG(kInfo, "role changed", "role={} term={} leader={}", raft::role_name(st.role), st.term,
         st.leader);
   }
+  if (leader && !is_leader_) {
+    // Services start once this entry (our term's first, appended on election) has applied.
+    leader_first_index_ = st.last_index;
+  } else if (!leader && is_leader_) {
+    leader_first_index_ = 0;
+  }
+  const bool lost_leadership = is_leader_ && !leader;
+  const bool leader_changed = st.leader != leader_id_;
   is_leader_ = leader;
   leader_id_ = st.leader;
+  if (leader_changed) retry_after_leader_change();
+  if (lost_leadership) {
+    // Clients reconnect to the new leader (the hint, when it is known already).
+    watch_->end_all(not_leader_error());
+    queue_->end_streams(not_leader_error());
+    expiry_->reset();
+  }
 }
 
 void Node::install_snapshot(const raft::Snapshot& snapshot) {
@@ -252,6 +301,8 @@ void Node::install_snapshot(const raft::Snapshot& snapshot) {
     peer_addrs_[id] = addr;
     if (id != options_.id) transport_.set_peer(id, addr);
   }
+  for (const auto& [id, addr] : payload->client_addrs)
+    if (id != options_.id) client_addrs_[id] = addr;
   applied_ = last_snapshot_index_ = snapshot.meta.index;
   LOG(kInfo, "snapshot installed", "index={} term={} keys={}", snapshot.meta.index,
       snapshot.meta.term, state_.key_count());
@@ -260,17 +311,21 @@ void Node::install_snapshot(const raft::Snapshot& snapshot) {
 void Node::apply_conf_change(const raft::Entry& entry) {
   auto change = raft::ConfChange::decode(entry.data);
   if (!change.is_ok()) return;  // the core treats it as a no-op too
+  for (auto& pending : member_changes_) {
+    if (pending.reply && pending.change.type == change->type && pending.change.node == change->node)
+      member_answers_.push_back(std::exchange(pending, PendingMemberChange{}));
+  }
+  std::erase_if(member_changes_, [](const PendingMemberChange& p) { return !p.reply; });
   if (change->type == raft::ConfChange::Type::kRemoveNode) {
     peer_addrs_.erase(change->node);
+    client_addrs_.erase(change->node);
     if (change->node != options_.id) transport_.remove_peer(change->node);
-    LOG(kInfo, "member removed", "id={}", change->node);
+    LOG(kInfo, "member removed", "id={}{}", change->node,
+        change->node == options_.id ? " (this node; it no longer takes part)" : "");
     return;
   }
-  if (!change->context.empty()) {
-    peer_addrs_[change->node] = change->context;
-    if (change->node != options_.id) transport_.set_peer(change->node, change->context);
-  }
-  LOG(kInfo, "member added", "id={} addr={} learner={}", change->node,
+  learn_addresses(change->node, change->context);
+  LOG(kInfo, "member added", "id={} context={} learner={}", change->node,
       base::log_quote(change->context), change->type == raft::ConfChange::Type::kAddLearner);
 }
 
@@ -286,7 +341,7 @@ void Node::maybe_snapshot() {
     return;
   }
   auto started = Clock::now();
-  (*writer)->append(encode_snapshot_header(peer_addrs_));
+  (*writer)->append(encode_snapshot_header(peer_addrs_, client_addrs_));
   state_.snapshot_view().write([&](base::BytesView chunk) { (*writer)->append(chunk); });
   base::Status s = (*writer)->finish();
   ENSURE_MSG(s.is_ok(), "snapshot write failed: {}", s.to_string());

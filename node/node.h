@@ -7,9 +7,13 @@
 //   fsync for all of them) -> handle every Ready exactly as raft/raw_node.h orders it
 //   (persist + fsync, send, apply, answer reads) -> answer clients whose entries applied.
 //
-// Thread-safety: deliver() and submit() may be called from any thread; they only enqueue.
-// Replies and stream pushes are invoked on the node thread and must not block (net posts them
-// to the connection's executor). PeerTransport::send is called on the node thread.
+// On the leader the loop also runs the services (watch_hub.h, queue_service.h,
+// expiry_service.h, and membership in node_membership.cc); each acts only by proposing entries.
+//
+// Thread-safety: deliver(), submit() and close_connection() may be called from any thread; they
+// only enqueue. Replies and stream pushes are invoked on the node thread and must not block
+// (net posts them to the connection's executor). PeerTransport::send is called on the node
+// thread.
 #pragma once
 
 #include <chrono>
@@ -19,13 +23,19 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <vector>
 
 #include "base/status.h"
 #include "kvstate/state_machine.h"
 #include "net/client_types.h"
+#include "node/expiry_service.h"
 #include "node/options.h"
+#include "node/queue_service.h"
+#include "node/service_host.h"
+#include "node/stream.h"
+#include "node/watch_hub.h"
 #include "raft/raw_node.h"
 #include "wal/env.h"
 #include "wal/log.h"
@@ -43,11 +53,7 @@ class PeerTransport {
   virtual void remove_peer(raft::NodeId id) = 0;
 };
 
-// Called once per response; for streams (watch, queue listen) once per pushed item, the last
-// call carrying a final body (net::is_final).
-using Reply = std::function<void(net::ResponseBody)>;
-
-class Node {
+class Node final : private ServiceHost {
  public:
   // Recovers the log and the latest snapshot from options.data_dir (or starts in memory).
   static base::Result<std::unique_ptr<Node>> open(NodeOptions options, PeerTransport& transport);
@@ -62,7 +68,12 @@ class Node {
   void stop(bool transfer_leadership);
 
   void deliver(raft::Message message);
-  void submit(net::RequestBody request, Reply reply);
+  // A client request. Streams (Watch, QueueListen) are named by `origin`: a later
+  // Cancel{stream_id = origin.request_id} with the same origin.connection ends them with
+  // StreamEnd (the Cancel itself is answered Ok, or NotFound when no such stream is open).
+  void submit(net::RequestBody request, Reply reply, Origin origin = {});
+  // The client connection closed: its streams end without a final reply.
+  void close_connection(uint64_t connection);
 
   // A snapshot of the node's state for `kv status` and tests; blocks until the node thread
   // answers (or returns a default status when the node is stopped).
@@ -81,7 +92,30 @@ class Node {
     std::chrono::steady_clock::time_point deadline;
     std::chrono::steady_clock::time_point requested_at;  // of its current ReadIndex round
   };
+  struct PendingMemberChange {
+    raft::ConfChange change;
+    Reply reply;
+    std::chrono::steady_clock::time_point deadline;
+  };
+  struct PendingTransfer {
+    raft::NodeId to = raft::kNoNode;
+    Reply reply;
+    std::chrono::steady_clock::time_point deadline;
+  };
+
   explicit Node(NodeOptions options, PeerTransport& transport);
+
+  // ServiceHost (for the services; node thread).
+  const kvstate::StateMachine& state() const override { return state_; }
+  raft::Index applied_index() const override { return applied_; }
+  bool is_leader() const override { return is_leader_; }
+  bool serving_as_leader() const override {
+    return is_leader_ && leader_first_index_ != 0 && applied_ >= leader_first_index_;
+  }
+  void propose_command(kvstate::Command command) override { batch_.push_back(std::move(command)); }
+  net::Error not_leader_error() const override;
+  uint64_t now_ms() const override;
+
   base::Status recover();
   void run();
   void post(std::function<void()> fn);
@@ -89,7 +123,22 @@ class Node {
   void on_request(net::RequestBody request, Reply reply);
   void on_write(net::AtomicWrite write, Reply reply);
   void on_read(net::SnapshotRead read, Reply reply);
-  void on_member_change(const net::RequestBody& request, Reply reply);
+  void on_stream_request(net::RequestBody request, Reply reply, Origin origin);
+  void on_command_failed(const kvstate::Command& command, const net::Error& error);
+  void dispatch_applied(const std::vector<kvstate::Command>& batch,
+                        const std::vector<kvstate::CommandResult>& results);
+  void poll_services(std::chrono::steady_clock::time_point now);
+
+  // Membership and leadership (node_membership.cc).
+  void on_member_request(const net::RequestBody& request, Reply reply);
+  void propose_member_change(raft::ConfChange change, Reply reply);
+  void start_transfer(raft::NodeId to, Reply reply);
+  net::MemberListResult member_list() const;
+  void learn_addresses(raft::NodeId id, const std::string& context);
+  void answer_member_changes();
+  void poll_membership(std::chrono::steady_clock::time_point now);
+  void expire_member_requests(std::chrono::steady_clock::time_point now);
+  void fail_member_requests(const net::Error& error);
   void propose_batch();
   void request_read_index();
   bool begin_or_finish_stop();
@@ -103,7 +152,7 @@ class Node {
   void expire_requests(std::chrono::steady_clock::time_point now);
   void maybe_snapshot();
   void fail_all_pending(const net::Error& error);
-  net::Error not_leader_error() const;
+  void retry_after_leader_change();
   net::NodeStatus local_status() const;
   uint64_t log_bytes_estimate() const;
 
@@ -115,7 +164,8 @@ class Node {
   kvstate::StateMachine state_;
   raft::Index applied_ = 0;
   raft::Index last_snapshot_index_ = 0;
-  std::map<raft::NodeId, std::string> peer_addrs_;  // every known member's peer address
+  std::map<raft::NodeId, std::string> peer_addrs_;    // every known member's peer address
+  std::map<raft::NodeId, std::string> client_addrs_;  // known client addresses (leader hints)
 
   // Inputs from other threads.
   std::mutex mutex_;
@@ -130,6 +180,7 @@ class Node {
   std::chrono::steady_clock::time_point stop_deadline_;
   bool is_leader_ = false;
   raft::NodeId leader_id_ = raft::kNoNode;
+  raft::Index leader_first_index_ = 0;  // the first entry of our term as leader; 0 = not leader
 
   // Node-thread state.
   uint64_t node_client_id_ = 0;  // session id for writes that arrive without one
@@ -140,6 +191,15 @@ class Node {
   std::map<std::string, std::vector<std::unique_ptr<PendingRead>>> reads_awaiting_index_;
   std::multimap<raft::Index, std::unique_ptr<PendingRead>> reads_awaiting_apply_;
   uint64_t next_read_context_ = 1;
+
+  // Node-thread state: the leader's services and membership requests.
+  std::unique_ptr<WatchHub> watch_;
+  std::unique_ptr<QueueService> queue_;
+  std::unique_ptr<ExpiryService> expiry_;
+  std::vector<PendingMemberChange> member_changes_;  // proposed, answered once applied
+  std::vector<PendingMemberChange> member_answers_;  // applied, answered after advance()
+  std::optional<PendingTransfer> transfer_;
+  std::chrono::steady_clock::time_point next_promotion_attempt_{};
 };
 
 }  // namespace node

@@ -34,9 +34,36 @@ void Node::on_request(net::RequestBody request, Reply reply) {
     on_read(std::move(*read), std::move(reply));
   } else if (std::holds_alternative<net::StatusRequest>(request)) {
     reply(net::StatusResult{{local_status()}});
+  } else if (std::holds_alternative<net::QueueAck>(request) ||
+             std::holds_alternative<net::QueueNack>(request) ||
+             std::holds_alternative<net::QueueExtend>(request)) {
+    queue_->on_request(request, std::move(reply), std::chrono::steady_clock::now());
+  } else if (std::holds_alternative<net::MemberList>(request) ||
+             std::holds_alternative<net::MemberAdd>(request) ||
+             std::holds_alternative<net::MemberRemove>(request) ||
+             std::holds_alternative<net::LeaderTransfer>(request)) {
+    on_member_request(request, std::move(reply));
   } else {
     reply(net::Error{base::Code::kInvalidArgument, "this request is not supported by this node",
                      std::nullopt});
+  }
+}
+
+// Watch, QueueListen and Cancel: streams are named by their origin.
+void Node::on_stream_request(net::RequestBody request, Reply reply, Origin origin) {
+  if (auto* watch = std::get_if<net::Watch>(&request)) {
+    watch_->subscribe(origin, std::move(*watch), std::move(reply));
+  } else if (auto* listen = std::get_if<net::QueueListen>(&request)) {
+    queue_->listen(origin, *listen, std::move(reply));
+  } else if (auto* cancel = std::get_if<net::Cancel>(&request)) {
+    Origin stream{origin.connection, cancel->stream_id};
+    if (watch_->cancel(stream) || queue_->cancel(stream)) {
+      reply(net::Ok{});
+    } else {
+      reply(net::Error{base::Code::kNotFound,
+                       fmt::format("no open stream {} on this connection", cancel->stream_id),
+                       std::nullopt});
+    }
   }
 }
 
@@ -75,8 +102,14 @@ void Node::propose_batch() {
                                        std::make_move_iterator(batch_.begin() + end));
     base::Status s = raft_->propose(kvstate::encode_batch(part));
     for (const kvstate::Command& c : part) {
-      const auto& w = std::get<kvstate::AtomicWrite>(c);
-      auto it = writes_.find({w.client_id, w.sequence});
+      const auto* w = std::get_if<kvstate::AtomicWrite>(&c);
+      if (w == nullptr) {
+        if (!s.is_ok())
+          on_command_failed(c,
+                            s.code() == base::Code::kNotLeader ? not_leader_error() : error_of(s));
+        continue;
+      }
+      auto it = writes_.find({w->client_id, w->sequence});
       if (it == writes_.end()) continue;
       if (s.is_ok()) {
         it->second->proposed = true;
@@ -107,6 +140,29 @@ void Node::apply_committed(const raft::Entry& entry) {
     it->second->reply(to_response((*results)[i].outcome));
     writes_.erase(it);
   }
+  dispatch_applied(*batch, *results);
+}
+
+// A service's command (lease, ack, sweep, ...) was refused by Raft.
+void Node::on_command_failed(const kvstate::Command& command, const net::Error& error) {
+  queue_->on_propose_failed(command, error);
+  expiry_->on_propose_failed(command);
+}
+
+// Every replica tells the services what applied; only the leader's have streams to feed.
+void Node::dispatch_applied(const std::vector<kvstate::Command>& batch,
+                            const std::vector<kvstate::CommandResult>& results) {
+  for (size_t i = 0; i < batch.size() && i < results.size(); ++i) {
+    watch_->on_applied(results[i]);
+    queue_->on_applied(batch[i], results[i]);
+    expiry_->on_applied(batch[i]);
+  }
+}
+
+void Node::poll_services(std::chrono::steady_clock::time_point now) {
+  queue_->poll(now);
+  expiry_->poll(now);
+  poll_membership(now);
 }
 
 void Node::on_read(net::SnapshotRead read, Reply reply) {
@@ -174,6 +230,8 @@ void Node::expire_requests(std::chrono::steady_clock::time_point now) {
         std::nullopt});
     it = writes_.erase(it);
   }
+  queue_->expire_requests(now);
+  expire_member_requests(now);
   const auto retry_after = std::chrono::milliseconds(options_.tick_ms * options_.election_ticks);
   for (auto it = reads_awaiting_index_.begin(); it != reads_awaiting_index_.end();) {
     auto& group = it->second;
@@ -192,6 +250,27 @@ void Node::expire_requests(std::chrono::steady_clock::time_point now) {
     }
     it = group.empty() ? reads_awaiting_index_.erase(it) : std::next(it);
   }
+}
+
+// A proposal forwarded to (or made by) a leader that is gone may never be answered: tell its
+// client at once that the outcome is unknown, so it retries with the same session (the state
+// machine applies a session's write once) instead of waiting for a timeout. Strong reads whose
+// ReadIndex round went to the old leader start a new round.
+void Node::retry_after_leader_change() {
+  for (auto it = writes_.begin(); it != writes_.end();) {
+    if (!it->second->proposed) {
+      ++it;
+      continue;
+    }
+    it->second->reply(net::Error{base::Code::kUnknownOutcome,
+                                 "the leader changed before this write was seen to commit; retry "
+                                 "it with the same session to learn its outcome",
+                                 std::nullopt});
+    it = writes_.erase(it);
+  }
+  for (auto& [context, group] : reads_awaiting_index_)
+    for (auto& r : group) reads_unindexed_.push_back(std::move(r));
+  reads_awaiting_index_.clear();
 }
 
 void Node::fail_all_pending(const net::Error& error) {
@@ -215,9 +294,8 @@ net::Error Node::not_leader_error() const {
                    std::nullopt};
   if (leader_id_ != raft::kNoNode) {
     error.message = fmt::format("not the leader; the leader is node {}", leader_id_);
-    auto it = options_.client_addrs.find(leader_id_);
-    error.leader_hint =
-        net::LeaderHint{leader_id_, it == options_.client_addrs.end() ? "" : it->second};
+    auto it = client_addrs_.find(leader_id_);
+    error.leader_hint = net::LeaderHint{leader_id_, it == client_addrs_.end() ? "" : it->second};
   }
   return error;
 }

@@ -1,135 +1,10 @@
 // In-process clusters: real Nodes (in-memory WAL) wired by a message router instead of
 // sockets, so the node loop, group commit, ReadIndex and sessions are tested without net/.
-#include <doctest/doctest.h>
+#include "node/test_cluster.h"
 
-#include <chrono>
-#include <future>
-#include <mutex>
-#include <set>
-#include <thread>
-
-#include "node/node.h"
-
-using namespace std::chrono_literals;
+using namespace node_test;
 
 namespace {
-
-class Router;
-
-class RouterTransport final : public node::PeerTransport {
- public:
-  RouterTransport(Router& router, raft::NodeId self) : router_(router), self_(self) {}
-  void send(raft::Message message) override;
-  void set_peer(raft::NodeId, const std::string&) override {}
-  void remove_peer(raft::NodeId) override {}
-
- private:
-  Router& router_;
-  raft::NodeId self_;
-};
-
-class Router {
- public:
-  void attach(raft::NodeId id, node::Node* n) {
-    std::lock_guard lock(mutex_);
-    nodes_[id] = n;
-  }
-  void detach(raft::NodeId id) {
-    std::lock_guard lock(mutex_);
-    nodes_.erase(id);
-  }
-  void isolate(raft::NodeId id, bool on) {
-    std::lock_guard lock(mutex_);
-    if (on)
-      isolated_.insert(id);
-    else
-      isolated_.erase(id);
-  }
-  void route(raft::Message m) {
-    std::lock_guard lock(mutex_);
-    if (isolated_.count(m.from) || isolated_.count(m.to)) return;
-    auto it = nodes_.find(m.to);
-    if (it != nodes_.end()) it->second->deliver(std::move(m));
-  }
-
- private:
-  std::mutex mutex_;
-  std::map<raft::NodeId, node::Node*> nodes_;
-  std::set<raft::NodeId> isolated_;
-};
-
-void RouterTransport::send(raft::Message message) {
-  message.from = self_;
-  router_.route(std::move(message));
-}
-
-struct Cluster {
-  Router router;
-  std::map<raft::NodeId, std::unique_ptr<RouterTransport>> transports;
-  std::map<raft::NodeId, std::unique_ptr<node::Node>> nodes;
-
-  explicit Cluster(int count) {
-    std::map<raft::NodeId, std::string> peers;
-    for (int i = 1; i <= count; ++i) peers[i] = "127.0.0.1:" + std::to_string(4600 + i);
-    for (int i = 1; i <= count; ++i) {
-      node::NodeOptions o;
-      o.id = i;
-      o.in_memory = true;
-      o.peers = peers;
-      o.tick_ms = 5;
-      o.seed = 100 + i;
-      o.snapshot_entries = 50;
-      transports[i] = std::make_unique<RouterTransport>(router, i);
-      auto created = node::Node::open(o, *transports[i]);
-      REQUIRE(created.is_ok());
-      nodes[i] = std::move(*created);
-      router.attach(i, nodes[i].get());
-    }
-    for (auto& [id, n] : nodes) n->start();
-  }
-  ~Cluster() {
-    for (auto& [id, n] : nodes) router.detach(id);
-    for (auto& [id, n] : nodes) n->stop(false);
-  }
-
-  // Waits (generously) until some node reports itself leader.
-  raft::NodeId wait_leader(raft::NodeId excluding = 0) {
-    auto deadline = std::chrono::steady_clock::now() + 20s;
-    while (std::chrono::steady_clock::now() < deadline) {
-      for (auto& [id, n] : nodes) {
-        if (id == excluding) continue;
-        if (n->status().role == net::Role::kLeader) return id;
-      }
-      std::this_thread::sleep_for(5ms);
-    }
-    return 0;
-  }
-
-  net::ResponseBody call(raft::NodeId id, net::RequestBody request) {
-    auto promise = std::make_shared<std::promise<net::ResponseBody>>();
-    auto future = promise->get_future();
-    nodes.at(id)->submit(std::move(request), [promise](net::ResponseBody body) {
-      promise->set_value(std::move(body));
-    });
-    REQUIRE(future.wait_for(30s) == std::future_status::ready);
-    return future.get();
-  }
-};
-
-// A one-part string key in the tuple encoding: 0x02 name 0x00.
-std::string k(const std::string& name) {
-  return std::string(1, '\x02') + name + std::string(1, '\0');
-}
-
-net::AtomicWrite set_write(std::string key, std::string value, uint64_t client = 0,
-                           uint64_t sequence = 0) {
-  net::AtomicWrite w;
-  w.client_id = client;
-  w.sequence = sequence;
-  w.mutations.push_back(net::Mutation{net::MutationType::kSet, std::move(key),
-                                      net::Value{net::ValueEncoding::kBytes, std::move(value)}});
-  return w;
-}
 
 net::AtomicWrite sum_write(std::string key, uint64_t n, uint64_t client, uint64_t sequence) {
   net::AtomicWrite w;
@@ -140,37 +15,6 @@ net::AtomicWrite sum_write(std::string key, uint64_t n, uint64_t client, uint64_
   w.mutations.push_back(net::Mutation{net::MutationType::kSum, std::move(key),
                                       net::Value{net::ValueEncoding::kLe64, le}});
   return w;
-}
-
-net::SnapshotRead get_read(std::string key, net::Consistency c = net::Consistency::kStrong) {
-  net::SnapshotRead r;
-  r.consistency = c;
-  r.ranges.push_back(net::ReadRange{key, key + std::string(1, '\0'), 1, false});
-  return r;
-}
-
-// Writes through `id`, retrying on not-leader answers until a leader accepts it.
-net::AtomicWriteResult write_ok(Cluster& c, net::AtomicWrite w) {
-  auto deadline = std::chrono::steady_clock::now() + 20s;
-  while (std::chrono::steady_clock::now() < deadline) {
-    raft::NodeId leader = c.wait_leader();
-    REQUIRE(leader != 0);
-    auto body = c.call(leader, w);
-    if (auto* r = std::get_if<net::AtomicWriteResult>(&body)) return *r;
-    std::this_thread::sleep_for(10ms);
-  }
-  FAIL("no leader accepted the write");
-  return {};
-}
-
-std::optional<std::string> read_value(Cluster& c, raft::NodeId id, const std::string& key,
-                                      net::Consistency consistency = net::Consistency::kStrong) {
-  auto body = c.call(id, get_read(key, consistency));
-  auto* r = std::get_if<net::SnapshotReadResult>(&body);
-  REQUIRE(r != nullptr);
-  REQUIRE(r->ranges.size() == 1);
-  if (r->ranges[0].empty()) return std::nullopt;
-  return r->ranges[0][0].value.data;
 }
 
 }  // namespace
@@ -258,7 +102,7 @@ TEST_CASE("node: snapshots and compaction keep every write, and a cut-off follow
     if (seen != std::optional<std::string>("199")) std::this_thread::sleep_for(10ms);
   }
   CHECK(seen == std::optional<std::string>("199"));
-  net::NodeStatus st = c.nodes.at(leader)->status();
+  net::NodeStatus st = c.node(leader).status();
   CHECK(st.last_snapshot_index > 0);  // 200 writes with a 50-entry threshold
   for (int i = 0; i < 200; i += 37)
     CHECK(read_value(c, lagging, k("k" + std::to_string(i))) ==

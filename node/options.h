@@ -30,6 +30,10 @@ struct NodeOptions {
   uint64_t write_timeout_ms = 5000;   // a write with no outcome by then is answered "unknown"
   uint64_t read_timeout_ms = 5000;
   uint64_t seed = 0;  // 0: derived from the id and the clock
+  // The leader promotes a learner to voter once its log is within this many entries of the
+  // leader's last index (and a leadership transfer or member change waits this long at most).
+  uint64_t promote_lag_entries = 64;
+  uint64_t member_change_timeout_ms = 10000;
 };
 
 // Parses "1=127.0.0.1:4601,2=127.0.0.1:4602" into a map; clear errors for anything else.
