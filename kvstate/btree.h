@@ -343,7 +343,12 @@ class BTree {
   }
 
   // Stores value under key; true when the key was new.
-  bool upsert(std::string_view key, V value) {
+  bool upsert(std::string_view key, V value) { return exchange(key, value); }
+
+  // Stores value under key in one descent; true when the key was new. When the key was
+  // present, `value` receives the value it replaced (callers that must see the old value, e.g.
+  // to keep an index in step, save a find()); when it was new, `value` is moved from.
+  bool exchange(std::string_view key, V& value) {
     if (!root_) root_ = new Leaf;
     Node* root = own(root_);
     Split split;
@@ -518,7 +523,7 @@ class BTree {
   static bool insert_into_leaf(Leaf* leaf, std::string_view key, V& value, Split& split) {
     const size_t i = leaf->keys.lower_bound(key);
     if (i < leaf->keys.size() && leaf->keys.equals(i, key)) {
-      leaf->values[i] = std::move(value);
+      std::swap(leaf->values[i], value);
       return false;
     }
     leaf->keys.insert(i, key);

@@ -235,6 +235,25 @@ TEST_CASE("btree: a copy stays unchanged while the original is modified, and vic
   }
 }
 
+TEST_CASE("btree: exchange hands back the replaced value and leaves a shared copy alone") {
+  Tree tree;
+  for (uint64_t n = 0; n < 500; ++n) tree.upsert(users_key(n), "v" + std::to_string(n));
+  const Tree copy = tree;
+  std::string value = "new";
+  CHECK_FALSE(tree.exchange(users_key(250), value));
+  CHECK(value == "v250");
+  CHECK(*tree.find(users_key(250)) == "new");
+  CHECK(*copy.find(users_key(250)) == "v250");
+  value = "fresh";
+  CHECK(tree.exchange(users_key(1000), value));
+  CHECK(*tree.find(users_key(1000)) == "fresh");
+  CHECK(tree.size() == 501);
+  CHECK(copy.size() == 500);
+  CHECK(copy.find(users_key(1000)) == nullptr);
+  tree.check_invariants();
+  copy.check_invariants();
+}
+
 TEST_CASE("btree: copy and move assignment, self-assignment and clear share or drop nodes") {
   base::Rng rng(3);
   Tree a;

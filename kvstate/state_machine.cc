@@ -217,12 +217,13 @@ uint64_t StateMachine::advance_clock(uint64_t now_ms) {
 }
 
 void StateMachine::put_entry(base::BytesView key, Entry entry) {
-  const Entry* old = data_.find(key);
-  if (old != nullptr && old->expire_at_ms != 0) {
-    expiry_index_.erase({old->expire_at_ms, base::Bytes(key)});
+  const uint64_t expire_at_ms = entry.expire_at_ms;
+  // One descent: afterwards `entry` holds the replaced entry, if there was one.
+  const bool was_new = data_.exchange(key, entry);
+  if (!was_new && entry.expire_at_ms != 0) {
+    expiry_index_.erase({entry.expire_at_ms, base::Bytes(key)});
   }
-  if (entry.expire_at_ms != 0) expiry_index_.emplace(entry.expire_at_ms, base::Bytes(key));
-  data_.upsert(key, std::move(entry));
+  if (expire_at_ms != 0) expiry_index_.emplace(expire_at_ms, base::Bytes(key));
 }
 
 void StateMachine::erase_entry(base::BytesView key) {
