@@ -22,6 +22,21 @@ WriteOutcome error_outcome(base::Status status) {
   return o;
 }
 
+// Only sum, min and max can fail after validation (type errors, spec §2.3).
+bool cannot_fail(const Mutation& m) {
+  return m.kind == MutationKind::kSet || m.kind == MutationKind::kDelete ||
+         m.kind == MutationKind::kSetSuffixVersionstampedKey;
+}
+
+// The key of a set-with-versionstamp-suffix: key ‖ the versionstamp as a bytes tuple part.
+base::Bytes versionstamped_key(base::BytesView key, Versionstamp vs) {
+  base::Bytes out(key);
+  out.push_back('\x02');
+  out += vs.hex();
+  out.push_back('\0');
+  return out;
+}
+
 }  // namespace
 
 // The keys one atomic write will change, in first-touch order, with their new entries
@@ -129,12 +144,16 @@ CommandResult StateMachine::apply_write_body(const AtomicWrite& write, Versionst
     result.outcome.kind = WriteOutcome::Kind::kCheckFailed;
     return result;
   }
-  Staged staged;
-  if (base::Status s = stage_mutations(write, vs, staged); !s.is_ok()) {
-    result.outcome = error_outcome(std::move(s));
-    return result;
+  if (std::all_of(write.mutations.begin(), write.mutations.end(), cannot_fail)) {
+    apply_in_order(write, vs, result);
+  } else {
+    Staged staged;
+    if (base::Status s = stage_mutations(write, vs, staged); !s.is_ok()) {
+      result.outcome = error_outcome(std::move(s));
+      return result;
+    }
+    commit_staged(staged, vs, result);
   }
-  commit_staged(staged, vs, result);
   add_enqueues(write, vs, clock_ms_, result);
   result.outcome.kind = WriteOutcome::Kind::kCommitted;
   result.outcome.versionstamp = vs;
@@ -155,14 +174,9 @@ base::Status StateMachine::stage_mutations(const AtomicWrite& write, Versionstam
       case MutationKind::kSet:
         staged.put(m.key, Entry{m.value, vs, m.expire_at_ms});
         break;
-      case MutationKind::kSetSuffixVersionstampedKey: {
-        base::Bytes key = m.key;
-        key.push_back('\x02');
-        key += vs.hex();
-        key.push_back('\0');
-        staged.put(std::move(key), Entry{m.value, vs, m.expire_at_ms});
+      case MutationKind::kSetSuffixVersionstampedKey:
+        staged.put(versionstamped_key(m.key, vs), Entry{m.value, vs, m.expire_at_ms});
         break;
-      }
       case MutationKind::kDelete:
         staged.put(m.key, std::nullopt);
         break;
@@ -184,6 +198,29 @@ base::Status StateMachine::stage_mutations(const AtomicWrite& write, Versionstam
     }
   }
   return base::Status::ok();
+}
+
+// Sets and deletes cannot fail once the write is validated, so they skip staging and go
+// straight to the trees in mutation order. The final state is the staged path's (the last
+// mutation of a key wins either way); changed_keys lists each key once, in first-touch order.
+void StateMachine::apply_in_order(const AtomicWrite& write, Versionstamp vs,
+                                  CommandResult& result) {
+  result.changed_keys.reserve(write.mutations.size());
+  base::Bytes suffixed;
+  for (const Mutation& m : write.mutations) {
+    base::BytesView key = m.key;
+    if (m.kind == MutationKind::kSetSuffixVersionstampedKey) {
+      suffixed = versionstamped_key(m.key, vs);
+      key = suffixed;
+    }
+    if (m.kind == MutationKind::kDelete) {
+      erase_entry(key);  // deleting a missing key still commits (spec §4.2)
+    } else {
+      put_entry(key, Entry{m.value, vs, m.expire_at_ms});
+    }
+    auto& changed = result.changed_keys;
+    if (std::find(changed.begin(), changed.end(), key) == changed.end()) changed.emplace_back(key);
+  }
 }
 
 void StateMachine::commit_staged(Staged& staged, Versionstamp, CommandResult& result) {

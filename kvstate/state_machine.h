@@ -78,6 +78,7 @@ class StateMachine {
   CommandResult apply_write_body(const AtomicWrite& write, Versionstamp vs);
   base::Status stage_mutations(const AtomicWrite& write, Versionstamp vs, Staged& staged) const;
   void commit_staged(Staged& staged, Versionstamp vs, CommandResult& result);
+  void apply_in_order(const AtomicWrite& write, Versionstamp vs, CommandResult& result);
   void add_enqueues(const AtomicWrite& write, Versionstamp vs, uint64_t now_ms,
                     CommandResult& result);
   CommandResult apply_expiry_sweep(const ExpirySweep& sweep, Versionstamp vs);

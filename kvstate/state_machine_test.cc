@@ -2,6 +2,10 @@
 
 #include <doctest/doctest.h>
 
+#include <algorithm>
+#include <map>
+
+#include "base/rng.h"
 #include "kvstate/kv_limits.h"
 #include "kvstate/test_util.h"
 
@@ -285,5 +289,56 @@ TEST_CASE("sessions: bounded by least-recent use and expired after idle time") {
   later.sequence = 1;
   d.apply(later);
   CHECK(d.sm.session_count() == 1);
+  d.sm.check_invariants();
+}
+
+TEST_CASE("apply: writes of sets and deletes with repeated keys match a map model") {
+  // Writes without sum/min/max skip staging; mixing in min (staged path) checks both agree.
+  base::Rng rng(42);
+  Driver d;
+  std::map<std::string, std::pair<Value, uint64_t>> model;  // key -> (value, expire_at_ms)
+  for (int round = 0; round < 500; ++round) {
+    std::vector<Mutation> ms;
+    std::vector<base::Bytes> touched;
+    auto staged = model;
+    const size_t n = 1 + rng.uniform(6);
+    for (size_t i = 0; i < n; ++i) {
+      std::string key(1, static_cast<char>('a' + rng.uniform(5)));
+      const uint64_t kind = rng.uniform(round % 2 == 0 ? 2 : 3);
+      if (kind == 0) {
+        uint64_t expire = rng.chance(1, 3) ? 10'000 + rng.uniform(100) : 0;
+        ms.push_back(set(key, std::to_string(rng.uniform(1000)), expire));
+        staged[key] = {ms.back().value, expire};
+      } else if (kind == 1) {
+        ms.push_back(del(key));
+        staged.erase(key);
+      } else {
+        key = "m";
+        Value operand = Value::le64(rng.uniform(1000));
+        ms.push_back(rmw(MutationKind::kMin, key, operand));
+        auto it = staged.find(key);
+        if (it != staged.end() && le64_of(it->second.first) < le64_of(operand)) {
+          operand = it->second.first;
+        }
+        staged[key] = {operand, 0};
+      }
+      if (std::find(touched.begin(), touched.end(), key) == touched.end()) touched.push_back(key);
+    }
+    const Versionstamp vs = d.next_versionstamp();
+    auto r = d.apply(write_of(std::move(ms)));
+    REQUIRE(r.outcome.kind == Kind::kCommitted);
+    CHECK(r.changed_keys == touched);
+    model = std::move(staged);
+    for (const auto& key : touched) {
+      const Entry* e = d.sm.get(key);
+      auto it = model.find(key);
+      REQUIRE((e != nullptr) == (it != model.end()));
+      if (e == nullptr) continue;
+      CHECK(e->value == it->second.first);
+      CHECK(e->expire_at_ms == it->second.second);
+      CHECK(e->versionstamp == vs);
+    }
+  }
+  CHECK(d.sm.key_count() == model.size());
   d.sm.check_invariants();
 }
