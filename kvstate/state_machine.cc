@@ -76,13 +76,20 @@ base::Result<std::vector<CommandResult>> StateMachine::apply_entry(uint64_t raft
   }
   results.reserve(batch->size());
   for (size_t i = 0; i < batch->size(); ++i) {
-    results.push_back(apply((*batch)[i], Versionstamp::of(raft_index, static_cast<uint16_t>(i))));
+    // The decoded batch is ours: its keys and values move into the state instead of copying.
+    Command& command = (*batch)[i];
+    results.push_back(
+        apply_command(command, &command, Versionstamp::of(raft_index, static_cast<uint16_t>(i))));
   }
   last_applied_index_ = raft_index;
   return results;
 }
 
 CommandResult StateMachine::apply(const Command& command, Versionstamp vs) {
+  return apply_command(command, nullptr, vs);
+}
+
+CommandResult StateMachine::apply_command(const Command& command, Command* owned, Versionstamp vs) {
   ENSURE_MSG(vs > last_versionstamp_, "versionstamp {} does not follow {}", vs.hex(),
              last_versionstamp_.hex());
   last_versionstamp_ = vs;
@@ -90,7 +97,9 @@ CommandResult StateMachine::apply(const Command& command, Versionstamp vs) {
   return std::visit(
       [&](const auto& c) -> CommandResult {
         using T = std::decay_t<decltype(c)>;
-        if constexpr (std::is_same_v<T, AtomicWrite>) return apply_atomic_write(c, vs);
+        if constexpr (std::is_same_v<T, AtomicWrite>) {
+          return apply_atomic_write(c, owned ? &std::get<AtomicWrite>(*owned) : nullptr, vs);
+        }
         if constexpr (std::is_same_v<T, QueueLease>) return apply_lease(c, vs);
         if constexpr (std::is_same_v<T, QueueAck>) return apply_ack(c, vs);
         if constexpr (std::is_same_v<T, QueueNack>) return apply_nack(c, vs);
@@ -106,7 +115,8 @@ CommandResult StateMachine::apply(const Command& command, Versionstamp vs) {
       command);
 }
 
-CommandResult StateMachine::apply_atomic_write(const AtomicWrite& write, Versionstamp vs) {
+CommandResult StateMachine::apply_atomic_write(const AtomicWrite& write, AtomicWrite* owned,
+                                               Versionstamp vs) {
   advance_clock(write.now_ms);
   expire_sessions();
   bool in_session = write.client_id != 0 && write.sequence != 0;
@@ -119,12 +129,13 @@ CommandResult StateMachine::apply_atomic_write(const AtomicWrite& write, Version
       return replay;
     }
   }
-  CommandResult result = apply_write_body(write, vs);
+  CommandResult result = apply_write_body(write, owned, vs);
   if (in_session) record_session(write.client_id, write.sequence, vs, result.outcome);
   return result;
 }
 
-CommandResult StateMachine::apply_write_body(const AtomicWrite& write, Versionstamp vs) {
+CommandResult StateMachine::apply_write_body(const AtomicWrite& write, AtomicWrite* owned,
+                                             Versionstamp vs) {
   CommandResult result;
   if (base::Status s = validate_atomic_write(write); !s.is_ok()) {
     result.outcome = error_outcome(std::move(s));
@@ -145,7 +156,7 @@ CommandResult StateMachine::apply_write_body(const AtomicWrite& write, Versionst
     return result;
   }
   if (std::all_of(write.mutations.begin(), write.mutations.end(), cannot_fail)) {
-    apply_in_order(write, vs, result);
+    apply_in_order(write, owned, vs, result);
   } else {
     Staged staged;
     if (base::Status s = stage_mutations(write, vs, staged); !s.is_ok()) {
@@ -203,23 +214,31 @@ base::Status StateMachine::stage_mutations(const AtomicWrite& write, Versionstam
 // Sets and deletes cannot fail once the write is validated, so they skip staging and go
 // straight to the trees in mutation order. The final state is the staged path's (the last
 // mutation of a key wins either way); changed_keys lists each key once, in first-touch order.
-void StateMachine::apply_in_order(const AtomicWrite& write, Versionstamp vs,
+void StateMachine::apply_in_order(const AtomicWrite& write, AtomicWrite* owned, Versionstamp vs,
                                   CommandResult& result) {
-  result.changed_keys.reserve(write.mutations.size());
-  base::Bytes suffixed;
-  for (const Mutation& m : write.mutations) {
-    base::BytesView key = m.key;
+  auto& changed = result.changed_keys;
+  changed.reserve(write.mutations.size());
+  for (size_t i = 0; i < write.mutations.size(); ++i) {
+    const Mutation& m = write.mutations[i];
+    Mutation* mine = owned != nullptr ? &owned->mutations[i] : nullptr;
+    base::Bytes key;
     if (m.kind == MutationKind::kSetSuffixVersionstampedKey) {
-      suffixed = versionstamped_key(m.key, vs);
-      key = suffixed;
+      key = versionstamped_key(m.key, vs);
+    } else if (mine != nullptr) {
+      key = std::move(mine->key);
+    } else {
+      key = m.key;
     }
     if (m.kind == MutationKind::kDelete) {
       erase_entry(key);  // deleting a missing key still commits (spec §4.2)
+    } else if (mine != nullptr) {
+      put_entry(key, Entry{std::move(mine->value), vs, m.expire_at_ms});
     } else {
       put_entry(key, Entry{m.value, vs, m.expire_at_ms});
     }
-    auto& changed = result.changed_keys;
-    if (std::find(changed.begin(), changed.end(), key) == changed.end()) changed.emplace_back(key);
+    if (std::find(changed.begin(), changed.end(), key) == changed.end()) {
+      changed.push_back(std::move(key));
+    }
   }
 }
 

@@ -74,11 +74,16 @@ class StateMachine {
   friend class SnapshotView;
   struct Staged;
 
-  CommandResult apply_atomic_write(const AtomicWrite& write, Versionstamp vs);
-  CommandResult apply_write_body(const AtomicWrite& write, Versionstamp vs);
+  // `owned`, when given, is the very command (or write) being applied, handed over by a caller
+  // that discards it afterwards (apply_entry's decoded batch): keys and values are moved out of
+  // it instead of copied. Read through the const reference, write through `owned` only.
+  CommandResult apply_command(const Command& command, Command* owned, Versionstamp vs);
+  CommandResult apply_atomic_write(const AtomicWrite& write, AtomicWrite* owned, Versionstamp vs);
+  CommandResult apply_write_body(const AtomicWrite& write, AtomicWrite* owned, Versionstamp vs);
   base::Status stage_mutations(const AtomicWrite& write, Versionstamp vs, Staged& staged) const;
   void commit_staged(Staged& staged, Versionstamp vs, CommandResult& result);
-  void apply_in_order(const AtomicWrite& write, Versionstamp vs, CommandResult& result);
+  void apply_in_order(const AtomicWrite& write, AtomicWrite* owned, Versionstamp vs,
+                      CommandResult& result);
   void add_enqueues(const AtomicWrite& write, Versionstamp vs, uint64_t now_ms,
                     CommandResult& result);
   CommandResult apply_expiry_sweep(const ExpirySweep& sweep, Versionstamp vs);

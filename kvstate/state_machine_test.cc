@@ -7,6 +7,7 @@
 
 #include "base/rng.h"
 #include "kvstate/kv_limits.h"
+#include "kvstate/snapshot.h"
 #include "kvstate/test_util.h"
 
 using namespace kvstate;
@@ -341,4 +342,39 @@ TEST_CASE("apply: writes of sets and deletes with repeated keys match a map mode
   }
   CHECK(d.sm.key_count() == model.size());
   d.sm.check_invariants();
+}
+
+TEST_CASE("apply_entry: moving out of the decoded batch gives the state and results of apply") {
+  base::Rng rng(7);
+  StateMachine by_entry;
+  StateMachine by_command;
+  for (uint64_t index = 1; index <= 60; ++index) {
+    std::vector<Command> batch;
+    for (size_t c = 0; c < 1 + rng.uniform(5); ++c) {
+      std::vector<Mutation> ms;
+      for (size_t i = 0; i < 1 + rng.uniform(4); ++i) {
+        std::string key(1, static_cast<char>('a' + rng.uniform(4)));
+        if (rng.chance(1, 4)) {
+          ms.push_back(del(key));
+        } else {
+          ms.push_back(set(key, std::string(1 + rng.uniform(40), 'x'), rng.uniform(2) * 9000));
+        }
+      }
+      batch.push_back(write_of(std::move(ms)));
+    }
+    auto results = by_entry.apply_entry(index, encode_batch(batch));
+    REQUIRE(results.is_ok());
+    REQUIRE(results->size() == batch.size());
+    for (size_t i = 0; i < batch.size(); ++i) {
+      CommandResult expected =
+          by_command.apply(batch[i], Versionstamp::of(index, static_cast<uint16_t>(i)));
+      CHECK((*results)[i].outcome == expected.outcome);
+      CHECK((*results)[i].changed_keys == expected.changed_keys);
+    }
+  }
+  std::string a, b;
+  by_entry.snapshot_view().write([&](base::BytesView chunk) { a.append(chunk); });
+  by_command.snapshot_view().write([&](base::BytesView chunk) { b.append(chunk); });
+  CHECK(a == b);
+  by_entry.check_invariants();
 }
