@@ -45,6 +45,18 @@ cleanup() {
 trap cleanup EXIT
 
 log() { echo "compare: $*" >&2; }
+# SIGTERM, then SIGKILL after 5 s: a clean stop is not what is measured here.
+stop_pids() {
+  for pid in "$@"; do kill -TERM "$pid" 2>/dev/null || true; done
+  for _ in $(seq 1 50); do
+    local alive=0
+    for pid in "$@"; do kill -0 "$pid" 2>/dev/null && alive=1; done
+    [ "$alive" = 0 ] && break
+    sleep 0.1
+  done
+  for pid in "$@"; do kill -9 "$pid" 2>/dev/null || true; done
+  for pid in "$@"; do wait "$pid" 2>/dev/null || true; done
+}
 
 # ---------------------------------------------------------------- build
 scripts/setup.sh --bench
@@ -192,8 +204,7 @@ for i in $(seq 1 "$FAILOVERS"); do
   failover etcd "$ETCDBENCH" "$ETCD_EPS"
 done
 
-for pid in "${kv_pid[@]}" "${etcd_pid[@]}"; do kill -TERM "$pid" 2>/dev/null || true; done
-for pid in "${kv_pid[@]}" "${etcd_pid[@]}"; do wait "$pid" 2>/dev/null || true; done
+stop_pids "${kv_pid[@]}" "${etcd_pid[@]}"
 
 # ---------------------------------------------------------------- 2. single node vs Deno KV
 "$KVD" --id 9 --data-dir "$WORK/kv-single" --client-addr 127.0.0.1:15509 \
@@ -228,7 +239,7 @@ for workload in $DENO_WORKLOADS; do
     done
   done
 done
-kill -TERM "$single" && wait "$single" 2>/dev/null || true
+stop_pids "$single"
 
 # ---------------------------------------------------------------- tables
 {

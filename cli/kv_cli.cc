@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "base/flags.h"
+#include "cli/bench_command.h"
 #include "cli/command_context.h"
 #include "cli/key_commands.h"
 
@@ -25,7 +26,7 @@ void print_help(std::ostream& out) {
   for (auto group : {data_commands(), stream_commands(), admin_commands()}) {
     for (const Command& c : group) out << fmt::format("  kv {:<60} {}\n", c.usage, c.summary);
   }
-  out << *&kKeyCommandHelp
+  out << *&kKeyCommandHelp << kBenchCommandHelp
       << "\nKeys are JSON arrays: '[\"users\", 42, true, {\"bigint\":\"7\"}, "
          "{\"bytes\":\"AAE=\"}]'.\n"
          "Values are JSON, stored V8-serialized as Deno stores them; {\"u64\":\"<decimal>\"} is a\n"
@@ -87,6 +88,11 @@ int run_kv(const std::vector<std::string>& args, const std::string& env_endpoint
   if (name == "key") {
     std::vector<std::string_view> views(rest.begin(), rest.end());
     return run_key_command(views, out, err);
+  }
+  if (name == "bench") {  // the global endpoints first: a later --endpoints of its own wins
+    std::vector<std::string_view> views{"--endpoints", endpoints};
+    views.insert(views.end(), rest.begin(), rest.end());
+    return run_bench_command(views, out, err);
   }
   std::vector<std::string> endpoint_list = split_endpoints(endpoints);
   if (endpoint_list.empty()) {
