@@ -50,7 +50,13 @@ Json config_json(const RunConfig& c) {
 class Run {
  public:
   explicit Run(const RunConfig& config) : config_(config), rng_(config.seed) {}
-  ~Run() { stop_workers(); }
+  // Also the interrupted and failed paths: no thread may outlive the run, no node the harness.
+  ~Run() {
+    stop_workers();
+    if (workload_) workload_->stop_background();
+    if (cluster_) cluster_->stop_all();
+    if (faults_file_ != nullptr) std::fclose(faults_file_);
+  }
 
   base::Status prepare();
   base::Status start_cluster();
