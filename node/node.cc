@@ -157,9 +157,7 @@ void Node::run() {
   auto next_tick = Clock::now() + tick;
   auto next_housekeeping = Clock::now();
   std::vector<std::function<void()>> inputs;
-  // A single-voter cluster (kvd --in-memory) need not wait an election timeout to lead.
-  raft::NodeStatus initial = raft_->status();
-  if (initial.conf.voters.size() == 1 && initial.conf.voters[0] == options_.id) raft_->campaign();
+  bool campaign_alone_pending = true;
   while (true) {
     bool stop_now = false;
     {
@@ -183,6 +181,7 @@ void Node::run() {
     propose_batch();
     request_read_index();
     while (raft_->has_ready()) handle_ready();
+    if (campaign_alone_pending) campaign_alone_pending = !campaign_if_alone();
     answer_reads();
     watch_->flush();
     if (now >= next_housekeeping) {
@@ -198,6 +197,17 @@ void Node::run() {
   queue_->end_all(stopping);
   fail_member_requests(stopping);
   LOG(kInfo, "node stopped", "applied={}", applied_);
+}
+
+// A single-voter cluster (kvd --in-memory) need not wait an election timeout to lead. Raft
+// refuses to campaign while a committed configuration change is unapplied (the bootstrap
+// entries at startup), so this waits for that. Returns true when done (or not applicable).
+bool Node::campaign_if_alone() {
+  raft::NodeStatus st = raft_->status();
+  if (st.applied < st.commit) return false;  // the configuration is not known yet
+  if (st.conf.voters.size() != 1 || st.conf.voters[0] != options_.id) return true;
+  if (st.role != raft::Role::kLeader) raft_->campaign();
+  return true;
 }
 
 // Called with mutex_ held when a stop was requested. A leader asked to transfer first hands

@@ -142,6 +142,7 @@ class Node final : private ServiceHost {
   void propose_batch();
   void request_read_index();
   bool begin_or_finish_stop();
+  bool campaign_if_alone();
   void handle_ready();
   void update_role();
   void install_snapshot(const raft::Snapshot& snapshot);
