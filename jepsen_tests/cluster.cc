@@ -10,6 +10,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -54,12 +55,12 @@ NodeInfo& Cluster::node(uint64_t id) {
   return it->second;
 }
 
-base::Result<uint64_t> Cluster::allocate_node() {
+base::Result<uint64_t> Cluster::allocate_node(const std::string& client_addr) {
   const uint64_t id = nodes_.empty() ? 1 : nodes_.rbegin()->first + 1;
   NodeInfo info;
   info.id = id;
   info.member = false;
-  auto client = pick_free_loopback_port();
+  auto client = client_addr.empty() ? pick_free_loopback_port() : client_addr;
   auto peer = pick_free_loopback_port();
   if (!client.is_ok()) return client.status();
   if (!peer.is_ok()) return peer.status();
@@ -230,7 +231,9 @@ std::vector<uint64_t> Cluster::member_ids() const {
 
 std::vector<std::string> Cluster::client_addrs() const {
   std::vector<std::string> out;
-  for (const auto& [id, info] : nodes_) out.push_back(info.client_addr);
+  for (const auto& [id, info] : nodes_)
+    if (std::find(out.begin(), out.end(), info.client_addr) == out.end())
+      out.push_back(info.client_addr);
   return out;
 }
 

@@ -58,8 +58,10 @@ class Cluster {
   base::Status start();
   // (Re)starts a stopped node from its data dir. `join` starts it empty, waiting to be added.
   base::Status start_node(uint64_t id, bool join = false);
-  // Allocates a new node id with its ports (not started, not a member).
-  base::Result<uint64_t> allocate_node();
+  // Allocates a new node id with its ports (not started, not a member). A non-empty
+  // `client_addr` reuses that (free) client address: a replacement takes over a removed node's
+  // address, so clients configured with the initial endpoints keep finding the cluster.
+  base::Result<uint64_t> allocate_node(const std::string& client_addr = "");
   // SIGKILL and reap. No-op for a stopped node.
   void kill_node(uint64_t id);
   void pause_node(uint64_t id);   // SIGSTOP
@@ -76,7 +78,7 @@ class Cluster {
   const std::map<uint64_t, NodeInfo>& nodes() const { return nodes_; }
   NodeInfo& node(uint64_t id);
   std::vector<uint64_t> member_ids() const;
-  std::vector<std::string> client_addrs() const;  // of all allocated nodes
+  std::vector<std::string> client_addrs() const;  // of all allocated nodes, without repeats
   std::string name(uint64_t id) const { return "n" + std::to_string(id); }
 
   // The leader as reported by a majority-agreeing view of the running nodes (the node whose own

@@ -202,24 +202,32 @@ base::Status Nemesis::inject_membership(Fault& f, bool leader_only) {
   cli::Client client(cluster_.client_addrs(), harness_client_options(rng_.next() | 1));
   auto r = client.call_leader(net::MemberRemove{victim});
   f.detail += fmt::format("remove n{}: {}", victim, r.is_ok() ? "ok" : r.status().to_string());
-  if (r.is_ok()) {
-    cluster_.node(victim).member = false;
-    cluster_.kill_node(victim);
-    f.removed = victim;
+  if (!r.is_ok()) return base::Status::ok();
+  cluster_.node(victim).member = false;
+  f.removed = victim;
+  // Kill the removed node only once a survivor leads: killed at once, it could take with it the
+  // only copy of the commit index that makes the survivors apply the smaller configuration, and
+  // two voters that still count it in their quorum never elect a leader again.
+  const auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (std::chrono::steady_clock::now() < until) {
+    const auto survivor = leader();
+    if (survivor && *survivor != victim) break;
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));
   }
+  cluster_.kill_node(victim);
   return base::Status::ok();
 }
 
 base::Status Nemesis::heal_membership(const Fault& f) {
   if (f.removed == 0) return base::Status::ok();
-  auto id = cluster_.allocate_node();
+  auto id = cluster_.allocate_node(cluster_.node(f.removed).client_addr);
   if (!id.is_ok()) return id.status();
   RETURN_IF_ERROR(cluster_.start_node(*id, /*join=*/true));
   const NodeInfo& info = cluster_.node(*id);
   cli::Client client(cluster_.client_addrs(), harness_client_options(rng_.next() | 1));
   // The add may race with an election right after the removal: retry for a while.
   base::Status last;
-  for (int attempt = 0; attempt < 20; ++attempt) {
+  for (int attempt = 0; attempt < 40; ++attempt) {
     auto r = client.call_leader(net::MemberAdd{*id, info.proxy_addr, info.client_addr});
     if (r.is_ok()) {
       cluster_.node(*id).member = true;

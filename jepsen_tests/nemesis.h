@@ -7,7 +7,8 @@
 //             partition-ring, partition-bridge, partition-one-way heal = reconnect all
 //   transfer  transfer-leader                                     LeaderTransfer to a random voter
 //   membership member-replace, member-replace-leader              MemberRemove a voter (the
-//             leader for -leader) and kill it; heal = start a fresh node with --join and MemberAdd
+//             leader for -leader) and kill it; heal = start a fresh node with --join (on the
+//             removed node's client address, which clients know) and MemberAdd
 //   all       every kind above; none: no faults (the control run)
 // Every fault period is appended to faults.jsonl ({"start_ns","end_ns","name","detail"}) on the
 // recorder's clock when it is healed, and listed by in_force() meanwhile.
