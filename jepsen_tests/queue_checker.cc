@@ -152,7 +152,7 @@ void check_outcome(const std::string& id, const Message& m, const QueueState& q,
   if (present > 0 && delivered)
     log.add("dead-lettered-after-success",
             fmt::format("{}: handler succeeded yet dead-lettered", id));
-  if (dead && !delivered && attempts < allowed) {
+  if (dead && !delivered && attempts + o.unobserved_attempt_allowance < allowed) {
     log.add("dead-lettered-early",
             fmt::format("{}: dead-lettered after {} attempts; schedule allows {}", id, attempts,
                         allowed));

@@ -31,6 +31,11 @@ namespace jepsen {
 struct QueueOptions {
   int64_t clock_tolerance_ms = 25;  // allowed early delivery (clock granularity, skew)
   int64_t duplicate_allowance = 1;  // extra deliveries per message beyond 1 + len(backoff)
+  // Attempts a message may use without the history seeing them. A lease is an attempt (a lease
+  // that runs out counts as a failed delivery), and under faults a lease can be granted and
+  // expire unseen: the listener's node is killed or cut off between the lease and the push.
+  // 0 for hand-made histories; the harness sets it for faulted runs.
+  int64_t unobserved_attempt_allowance = 0;
 };
 
 base::Result<CheckResult> check_queue(const std::vector<Operation>& ops,

@@ -31,6 +31,13 @@ class QueueWorkload final : public Workload {
   explicit QueueWorkload(const WorkloadOptions& o) : options_(o) {}
   std::string name() const override { return "queue"; }
 
+  // Faulted runs kill and cut off listeners' nodes, which can hide a lease (see QueueOptions).
+  CheckOptions check_options() const override {
+    CheckOptions o;
+    o.queue_options.unobserved_attempt_allowance = 1;
+    return o;
+  }
+
   void step(Worker& w) override {
     const std::string id = "m" + std::to_string(next_id_++);
     const uint64_t roll = w.rng.uniform(100);
