@@ -1,6 +1,8 @@
 // Helpers shared by wal/ tests (not part of the library).
 #pragma once
 
+#include <cstdlib>
+#include <filesystem>
 #include <string>
 #include <vector>
 
@@ -50,5 +52,19 @@ inline std::unique_ptr<Log> open_ok(Env& env, LogOptions options = test_options(
 inline std::string segment_path(uint64_t sequence) {
   return join_path(kDir, segment_file_name(sequence));
 }
+
+// A fresh directory under $TMPDIR (or /tmp), removed with everything in it at scope exit.
+struct TempDir {
+  std::string path;
+  TempDir() {
+    const char* base = std::getenv("TMPDIR");
+    std::string pattern = std::string(base != nullptr ? base : "/tmp") + "/raftkv-wal-XXXXXX";
+    REQUIRE(::mkdtemp(pattern.data()) != nullptr);
+    path = pattern;
+  }
+  ~TempDir() { std::filesystem::remove_all(path); }
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+};
 
 }  // namespace wal::testing
