@@ -121,11 +121,13 @@ base::Result<net::ResponseBody> Client::request(const net::RequestBody& body, Ki
   bool maybe_applied = false;  // a write reached a node that may have acted on it
   std::vector<std::string> failures;
   base::Status last_error;
+  base::Status last_answer;  // the latest attempt's transient error answer, if it was one
   for (int attempt = 0;; ++attempt) {
     if (attempt > 0 && Clock::now() >= deadline) break;
     std::string address = current_target();
     base::Result<std::shared_ptr<Channel>> channel = channel_to(address);
     if (!channel.is_ok()) {
+      last_answer = base::Status::ok();
       failures.push_back(fmt::format("{}: {}", address, channel.status().message()));
       advance_target(address);
       backoff(attempt);
@@ -138,6 +140,7 @@ base::Result<net::ResponseBody> Client::request(const net::RequestBody& body, Ki
       // Sent, or perhaps sent: the connection broke or the answer did not come in time.
       maybe_applied = true;
       last_error = response.status();
+      last_answer = base::Status::ok();
       failures.push_back(fmt::format("{}: {}", address, response.status().message()));
       drop_channel(address, *channel);
       advance_target(address);
@@ -160,7 +163,7 @@ base::Result<net::ResponseBody> Client::request(const net::RequestBody& body, Ki
     }
     if (is_transient(error->code)) {
       maybe_applied = true;
-      last_error = error->to_status();
+      last_error = last_answer = error->to_status();
       failures.push_back(fmt::format("{}: {}", address, error->message));
       advance_target(address);
       backoff(attempt);
@@ -175,11 +178,14 @@ base::Result<net::ResponseBody> Client::request(const net::RequestBody& body, Ki
                                     "applied: read the keys to find out",
                                     options_.deadline.count(), last_error.message()));
   }
+  // A leader that kept answering "not yet" (e.g. a member add whose learner has not caught up)
+  // says more than "cannot reach a leader".
+  if (kind == Kind::kAdmin && !last_answer.is_ok()) return last_answer;
   return unreachable(failures);
 }
 
 base::Result<net::ResponseBody> Client::call_leader(const net::RequestBody& body) {
-  return request(body, Kind::kRead);
+  return request(body, Kind::kAdmin);
 }
 
 base::Result<Client::OpenStream> Client::open_stream(const net::RequestBody& body,

@@ -103,7 +103,8 @@ class Client {
   // `error` set and `address` filled in.
   std::vector<net::NodeStatus> status_all(std::chrono::milliseconds timeout);
   // Any other request (membership, leader transfer), sent to the leader with retries. Error
-  // bodies become a failed Result. Not for writes that need exactly-once.
+  // bodies become a failed Result; when the deadline passes while the leader keeps answering
+  // a transient error, that error is returned. Not for writes that need exactly-once.
   base::Result<net::ResponseBody> call_leader(const net::RequestBody& body);
 
   // The building block of streams: opens `body` as a stream on the node believed to lead
@@ -125,7 +126,7 @@ class Client {
   const ClientOptions& options() const { return options_; }
 
  private:
-  enum class Kind { kRead, kWrite };
+  enum class Kind { kRead, kWrite, kAdmin };  // kAdmin: call_leader, otherwise like a read
   base::Result<net::ResponseBody> request(const net::RequestBody& body, Kind kind);
   base::Result<std::shared_ptr<Channel>> channel_to(const std::string& address);
   void drop_channel(const std::string& address, const std::shared_ptr<Channel>& channel);

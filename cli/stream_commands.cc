@@ -1,5 +1,6 @@
 // `kv watch` and `kv listen`.
 #include <sys/wait.h>
+#include <csignal>
 #include <cstdio>
 #include <ostream>
 
@@ -55,12 +56,16 @@ int run_watch(CommandContext& ctx, Args args) {
   return kExitOk;
 }
 
-// Runs `command` with the message on stdin; true when it exits 0.
+// Runs `command` with the message on stdin; true when it exits 0. A command that exits without
+// reading its stdin must not kill kv with SIGPIPE: the write then just fails (EPIPE). SIGPIPE is
+// ignored only after the fork, so CMD itself keeps the default disposition.
 bool run_exec(const std::string& command_line, const std::string& message) {
   FILE* pipe = popen(command_line.c_str(), "w");
   if (pipe == nullptr) return false;
+  auto previous = std::signal(SIGPIPE, SIG_IGN);
   std::fwrite(message.data(), 1, message.size(), pipe);
   int status = pclose(pipe);
+  std::signal(SIGPIPE, previous);
   return status != -1 && WIFEXITED(status) && WEXITSTATUS(status) == 0;
 }
 

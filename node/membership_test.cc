@@ -40,6 +40,7 @@ TEST_CASE(
   REQUIRE(m4.has_value());
   CHECK(m4->peer_addr == peer_addr_of(4));
   CHECK(m4->client_addr == client_addr_of(4));
+  CHECK(m4->role == net::MemberRole::kVoter);  // the add is answered once it is promoted
   // Promoted automatically once caught up.
   REQUIRE(eventually([&] {
     auto m = find_member(members_of(c, c.wait_leader()), 4);
@@ -57,8 +58,12 @@ TEST_CASE(
     REQUIRE(eventually([&] { return members_of(c, id).members.size() == 4; }));
     for (const auto& m : members_of(c, id).members) CHECK(m.client_addr == client_addr_of(m.id));
   }
-  // A bad request is refused with a clear error.
-  auto duplicate = c.call_leader(net::MemberAdd{4, peer_addr_of(4), ""});
+  // A retried add (same peer address) answers the list at once; the same id at another
+  // address is refused with a clear error.
+  auto retried = c.call_leader(net::MemberAdd{4, peer_addr_of(4), ""});
+  REQUIRE(std::holds_alternative<net::MemberListResult>(retried));
+  CHECK(std::get<net::MemberListResult>(retried).members.size() == 4);
+  auto duplicate = c.call_leader(net::MemberAdd{4, peer_addr_of(5), ""});
   REQUIRE(std::holds_alternative<net::Error>(duplicate));
   CHECK(std::get<net::Error>(duplicate).code == base::Code::kInvalidArgument);
   auto bad_addr = c.call_leader(net::MemberAdd{5, "nowhere", ""});

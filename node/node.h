@@ -136,6 +136,8 @@ class Node final : private ServiceHost {
   net::MemberListResult member_list() const;
   void learn_addresses(raft::NodeId id, const std::string& context);
   void answer_member_changes();
+  void await_promotion(raft::NodeId id, Reply reply);  // answer once `id` is a voter
+  std::string not_promoted_message(raft::NodeId id) const;
   void poll_membership(std::chrono::steady_clock::time_point now);
   void expire_member_requests(std::chrono::steady_clock::time_point now);
   void fail_member_requests(const net::Error& error);

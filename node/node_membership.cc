@@ -3,9 +3,13 @@
 // - MemberList: the applied configuration (voters and learners) with every member's peer and
 //   client address, answered by any node from its own applied state.
 // - MemberAdd{id, peer_addr, client_addr} (leader): proposes add-learner with both addresses in
-//   the ConfChange context (member_context.h) and answers the member list once it applied. The
-//   new node (`kvd --join`) receives the log or a snapshot as a learner; the leader promotes it
-//   to voter automatically once its log is within promote_lag_entries of the leader's.
+//   the ConfChange context (member_context.h). The new node (`kvd --join`) receives the log or a
+//   snapshot as a learner; the leader promotes it to voter automatically once its log is within
+//   promote_lag_entries of the leader's. The answer (the member list) comes once the node is a
+//   voter, or kTimeout if it has not been promoted member_change_timeout_ms after it became a
+//   learner (it stays a learner and is promoted later). Adding a node that is already a member
+//   at the same peer address (a retried add) waits for its promotion the same way, or answers
+//   at once if it is a voter; a different address is refused.
 // - MemberRemove{id} (leader): proposes the removal and answers once it applied. Removing the
 //   leader works: it applies its own removal, answers, then steps down (raft/README.md).
 // - LeaderTransfer{to} (leader; to = 0 picks the most caught-up voter): answered Ok once `to`
@@ -30,6 +34,12 @@ bool contains(const std::vector<raft::NodeId>& ids, raft::NodeId id) {
   return std::find(ids.begin(), ids.end(), id) != ids.end();
 }
 
+// A pending kAddVoter change is a MemberAdd waiting for its learner's promotion (the request
+// itself proposes kAddLearner; the promotions of poll_membership have no pending request).
+bool awaits_promotion(const raft::ConfChange& change) {
+  return change.type == raft::ConfChange::Type::kAddVoter;
+}
+
 }  // namespace
 
 void Node::on_member_request(const net::RequestBody& request, Reply reply) {
@@ -48,6 +58,13 @@ void Node::on_member_request(const net::RequestBody& request, Reply reply) {
     if (add->peer_addr.find(' ') != std::string::npos ||
         add->client_addr.find(' ') != std::string::npos)
       return reply(invalid("addresses cannot contain spaces"));
+    // A retried add (same id and peer address): wait for the promotion, or it is done.
+    auto known = peer_addrs_.find(add->id);
+    if (known != peer_addrs_.end() && known->second == add->peer_addr) {
+      raft::ConfState conf = raft_->status().conf;
+      if (contains(conf.learners, add->id)) return await_promotion(add->id, std::move(reply));
+      if (contains(conf.voters, add->id)) return reply(member_list());
+    }
     raft::ConfChange change{raft::ConfChange::Type::kAddLearner, add->id,
                             encode_member_context({add->peer_addr, add->client_addr})};
     return propose_member_change(std::move(change), std::move(reply));
@@ -129,12 +146,35 @@ void Node::learn_addresses(raft::NodeId id, const std::string& context) {
   if (!addresses.client_addr.empty()) client_addrs_[id] = addresses.client_addr;
 }
 
-// After advance(): the configuration now includes the applied changes.
+void Node::await_promotion(raft::NodeId id, Reply reply) {
+  auto deadline = std::chrono::steady_clock::now() +
+                  std::chrono::milliseconds(options_.member_change_timeout_ms);
+  raft::ConfChange promotion{raft::ConfChange::Type::kAddVoter, id, ""};
+  member_changes_.push_back(PendingMemberChange{std::move(promotion), std::move(reply), deadline});
+}
+
+// After advance(): the configuration now includes the applied changes. An applied add-learner
+// is answered only once the learner is promoted (apply_conf_change matches the kAddVoter).
 void Node::answer_member_changes() {
   if (member_answers_.empty()) return;
   net::MemberListResult members = member_list();
-  for (auto& pending : member_answers_) pending.reply(members);
+  raft::NodeStatus st = raft_->status();
+  for (auto& pending : member_answers_) {
+    if (pending.change.type == raft::ConfChange::Type::kAddLearner && is_leader_ &&
+        contains(st.conf.learners, pending.change.node)) {
+      await_promotion(pending.change.node, std::move(pending.reply));
+    } else {
+      pending.reply(members);
+    }
+  }
   member_answers_.clear();
+}
+
+std::string Node::not_promoted_message(raft::NodeId id) const {
+  return fmt::format(
+      "node {} was added as a learner but has not caught up in {:g} s; it stays a learner and "
+      "will be promoted when it catches up (see `kv member list`)",
+      id, static_cast<double>(options_.member_change_timeout_ms) / 1000.0);
 }
 
 // Leader: promote caught-up learners; answer a finished leadership transfer.
@@ -177,16 +217,30 @@ void Node::poll_membership(std::chrono::steady_clock::time_point now) {
 void Node::expire_member_requests(std::chrono::steady_clock::time_point now) {
   std::erase_if(member_changes_, [&](PendingMemberChange& p) {
     if (p.deadline > now) return false;
-    p.reply(net::Error{base::Code::kUnknownOutcome,
-                       "the membership change did not apply in time; check `kv member list`",
-                       std::nullopt});
+    if (awaits_promotion(p.change)) {
+      p.reply(net::Error{base::Code::kTimeout, not_promoted_message(p.change.node), std::nullopt});
+    } else {
+      p.reply(net::Error{base::Code::kUnknownOutcome,
+                         "the membership change did not apply in time; check `kv member list`",
+                         std::nullopt});
+    }
     return true;
   });
 }
 
 void Node::fail_member_requests(const net::Error& error) {
-  for (auto& p : member_changes_)
-    p.reply(net::Error{base::Code::kUnknownOutcome, error.message, std::nullopt});
+  for (auto& p : member_changes_) {
+    if (awaits_promotion(p.change)) {
+      p.reply(net::Error{base::Code::kUnavailable,
+                         fmt::format("node {} was added as a learner; leadership changed before "
+                                     "its promotion ({}); the new leader promotes it once it "
+                                     "catches up",
+                                     p.change.node, error.message),
+                         std::nullopt});
+    } else {
+      p.reply(net::Error{base::Code::kUnknownOutcome, error.message, std::nullopt});
+    }
+  }
   member_changes_.clear();
   for (auto& p : member_answers_) p.reply(member_list());
   member_answers_.clear();

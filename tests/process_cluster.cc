@@ -33,6 +33,7 @@ ProcessCluster::ProcessCluster(ProcessClusterOptions options) : options_(std::mo
   dir_ = templ;
   // 20 ports per test process, spread by pid over 20000..59999.
   base_port_ = 20000 + static_cast<int>(getpid() % 2000) * 20;
+  for (int i = 1; i <= options_.nodes; ++i) members_.insert(i);
 }
 
 ProcessCluster::~ProcessCluster() {
@@ -47,13 +48,14 @@ ProcessCluster::~ProcessCluster() {
 std::string ProcessCluster::client_addr(int id) const {
   return "127.0.0.1:" + std::to_string(base_port_ + id);
 }
-static std::string peer_addr(int base, int id) {
-  return "127.0.0.1:" + std::to_string(base + 10 + id);
+std::string ProcessCluster::peer_addr(int id) const {
+  ENSURE_MSG(id >= 1 && id <= 9, "node id {} is outside the test port range 1..9", id);
+  return "127.0.0.1:" + std::to_string(base_port_ + 10 + id);
 }
 
 std::string ProcessCluster::endpoints() const {
   std::string out;
-  for (int i = 1; i <= options_.nodes; ++i) out += (i > 1 ? "," : "") + client_addr(i);
+  for (int i : members_) out += (out.empty() ? "" : ",") + client_addr(i);
   return out;
 }
 std::string ProcessCluster::log_path(int id) const {
@@ -61,33 +63,61 @@ std::string ProcessCluster::log_path(int id) const {
 }
 std::string ProcessCluster::data_dir(int id) const { return dir_ + "/node" + std::to_string(id); }
 
-void ProcessCluster::start(int id) {
-  ENSURE(!running(id));
-  std::string peers, client_peers;
-  for (int i = 1; i <= options_.nodes; ++i) {
-    peers += (i > 1 ? "," : "") + std::to_string(i) + "=" + peer_addr(base_port_, i);
-    client_peers += (i > 1 ? "," : "") + std::to_string(i) + "=" + client_addr(i);
-  }
-  std::vector<std::string> args = {binary_path("KVD"), "--id",        std::to_string(id),
-                                   "--data-dir",       data_dir(id),  "--client-addr",
-                                   client_addr(id),    "--peer-addr", peer_addr(base_port_, id),
-                                   "--peers",          peers,         "--client-peers",
-                                   client_peers};
-  for (const auto& f : options_.extra_flags) args.push_back(f);
+namespace {
+
+pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
+  std::vector<std::string> copy = args;
   std::vector<char*> argv;
-  for (auto& a : args) argv.push_back(a.data());
+  for (auto& a : copy) argv.push_back(a.data());
   argv.push_back(nullptr);
   posix_spawn_file_actions_t actions;
   posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log_path(id).c_str(), O_WRONLY | O_CREAT | O_APPEND,
+  posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
                                    0644);
   posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
   pid_t pid = 0;
   int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
   posix_spawn_file_actions_destroy(&actions);
   ENSURE_MSG(rc == 0, "cannot start {}: {}", argv[0], rc);
-  pids_[id] = pid;
+  return pid;
 }
+
+}  // namespace
+
+void ProcessCluster::start(int id, const std::vector<std::string>& extra) {
+  ENSURE(!running(id));
+  std::string peers, client_peers;
+  for (int i = 1; i <= options_.nodes; ++i) {
+    peers += (i > 1 ? "," : "") + std::to_string(i) + "=" + peer_addr(i);
+    client_peers += (i > 1 ? "," : "") + std::to_string(i) + "=" + client_addr(i);
+  }
+  std::vector<std::string> args = {binary_path("KVD"), "--id",        std::to_string(id),
+                                   "--data-dir",       data_dir(id),  "--client-addr",
+                                   client_addr(id),    "--peer-addr", peer_addr(id),
+                                   "--peers",          peers,         "--client-peers",
+                                   client_peers};
+  for (const auto& f : options_.extra_flags) args.push_back(f);
+  for (const auto& f : extra) args.push_back(f);
+  pids_[id] = spawn(args, log_path(id));
+}
+
+void ProcessCluster::start_joining(int id) {
+  ENSURE(!running(id) && members_.count(id) == 0);
+  std::string peers, client_peers;
+  for (int i : members_) {
+    peers += (peers.empty() ? "" : ",") + std::to_string(i) + "=" + peer_addr(i);
+    client_peers += (client_peers.empty() ? "" : ",") + std::to_string(i) + "=" + client_addr(i);
+  }
+  std::vector<std::string> args = {
+      binary_path("KVD"), "--join",        "--id",           std::to_string(id), "--data-dir",
+      data_dir(id),       "--client-addr", client_addr(id),  "--peer-addr",      peer_addr(id),
+      "--peers",          peers,           "--client-peers", client_peers};
+  for (const auto& f : options_.extra_flags) args.push_back(f);
+  pids_[id] = spawn(args, log_path(id));
+  members_.insert(id);
+}
+
+void ProcessCluster::forget(int id) { members_.erase(id); }
 
 void ProcessCluster::start_all() {
   for (int i = 1; i <= options_.nodes; ++i) start(i);
@@ -128,12 +158,14 @@ int ProcessCluster::wait_leader(std::chrono::milliseconds deadline) {
     std::map<uint64_t, int> votes;
     int leader = 0;
     for (const auto& [id, pid] : pids_) {
+      if (members_.count(id) == 0) continue;
       auto st = status(id);
       if (!st) continue;
       if (st->role == net::Role::kLeader) leader = id;
       if (st->leader != 0) votes[st->leader]++;
     }
-    if (leader != 0 && votes[static_cast<uint64_t>(leader)] > options_.nodes / 2) return leader;
+    if (leader != 0 && votes[static_cast<uint64_t>(leader)] > static_cast<int>(members_.size()) / 2)
+      return leader;
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return 0;

@@ -8,6 +8,7 @@
 #include <chrono>
 #include <map>
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -25,19 +26,29 @@ class ProcessCluster {
   explicit ProcessCluster(ProcessClusterOptions options = {});
   ~ProcessCluster();  // SIGKILLs every node still running and removes the data
 
-  void start(int id);
+  // Starts node `id` as one of the initial voters (ids 1..nodes); `extra` is appended to the
+  // command line after the options' extra_flags.
+  void start(int id, const std::vector<std::string>& extra = {});
   void start_all();
+  // Starts node `id` (1..9, not yet a member) with --join and --peers naming the current
+  // members; it counts as a member from now on (endpoints(), wait_leader()). Then add it with
+  // MemberAdd{id, peer_addr(id), client_addr(id)}.
+  void start_joining(int id);
+  // After a MemberRemove: `id` no longer counts for endpoints() and wait_leader()'s majority.
+  void forget(int id);
+  const std::set<int>& members() const { return members_; }
   void kill9(int id);      // SIGKILL and reap
   void terminate(int id);  // SIGTERM and reap (clean shutdown); returns after exit
   bool running(int id) const;
 
   std::string client_addr(int id) const;
-  std::string endpoints() const;  // "127.0.0.1:a,127.0.0.1:b,..."
+  std::string peer_addr(int id) const;
+  std::string endpoints() const;  // the members' client addresses: "127.0.0.1:a,127.0.0.1:b,..."
   std::string log_path(int id) const;
   std::string data_dir(int id) const;
 
-  // Asks every running node for its status; returns the leader id once one node says it leads
-  // and a majority agree on it, or 0 at the deadline.
+  // Asks every running member for its status; returns the leader id once one member says it
+  // leads and a majority of the members agree on it, or 0 at the deadline.
   int wait_leader(std::chrono::milliseconds deadline = std::chrono::seconds(30));
   std::optional<net::NodeStatus> status(int id);
 
@@ -46,6 +57,7 @@ class ProcessCluster {
   std::string dir_;
   int base_port_;
   std::map<int, pid_t> pids_;
+  std::set<int> members_;  // initial voters, plus joined nodes, minus forgotten ones
 };
 
 // Runs a command through /bin/sh, returns (exit code, stdout). stderr goes to `stderr_out`.
