@@ -9,6 +9,9 @@
 #include "net/peer_links.h"
 #include "node/client_service.h"
 #include "node/node.h"
+#ifdef RAFTKV_TEST_HOOKS
+#include "node/test_hooks.h"
+#endif
 
 namespace {
 
@@ -65,6 +68,20 @@ int main(int argc, char** argv) {
                  "take a snapshot every N applied entries");
   flags.add_uint("seed", &o.seed, "random seed for election timeouts (0: from id and clock)");
   flags.add_string("log-level", &log_level, "debug, info, warn or error");
+#ifdef RAFTKV_TEST_HOOKS
+  // Test builds only (-Dtest_hooks=true): hooks for the Jepsen harness (node/README.md).
+  bool test_sync_journal = false;
+  std::string test_clock_file;
+  std::vector<std::string> plant_bugs;
+  flags.add_bool("test-sync-journal", &test_sync_journal,
+                 "TEST BUILD: journal what each fsync made durable to "
+                 "DATA_DIR/test-sync-journal.log (wal/SYNC_JOURNAL.md)");
+  flags.add_string("test-clock-file", &test_clock_file,
+                   "TEST BUILD: skew the wall clock by the file's 'offset_ms=N rate=R'");
+  flags.add_list("plant-bug", &plant_bugs,
+                 "TEST BUILD: plant a known bug: local-reads, ack-before-fsync, "
+                 "drop-queue-acks, stale-watch (repeatable or comma-separated)");
+#endif
   if (auto s = flags.parse(argc, argv); !s.is_ok()) return usage_error(s);
   if (flags.help_requested()) {
     std::fputs(flags.usage().c_str(), stdout);
@@ -112,7 +129,30 @@ int main(int argc, char** argv) {
     return usage_error(base::invalid_argument(
         "--join: --peers lists the current members; node {} is not one yet", o.id));
   o.client_addrs.emplace(o.id, o.client_addr);
+#ifdef RAFTKV_TEST_HOOKS
+  if (test_sync_journal || !test_clock_file.empty() || !plant_bugs.empty()) {
+    auto hooks = std::make_shared<node::TestHooks>();
+    for (const std::string& names : plant_bugs)
+      if (auto s = hooks->bugs.add_names(names); !s.is_ok()) return usage_error(s);
+    if (test_sync_journal && o.in_memory)
+      return usage_error(base::invalid_argument("--test-sync-journal needs --data-dir"));
+    hooks->sync_journal = test_sync_journal;
+    if (!test_clock_file.empty())
+      hooks->clock = std::make_unique<node::SkewedClock>(test_clock_file);
+    o.test_hooks = std::move(hooks);
+  }
+#endif
   base::set_log_prefix(fmt::format("node={}", o.id));
+#ifdef RAFTKV_TEST_HOOKS
+  if (o.test_hooks) {
+    for (const std::string& names : plant_bugs)
+      LOG(kWarn, "PLANTED BUGS: this node is broken on purpose (test build)", "bugs={}",
+          base::log_quote(names));
+    if (test_sync_journal) LOG(kInfo, "test sync journal on");
+    if (!test_clock_file.empty())
+      LOG(kInfo, "test clock file", "path={}", base::log_quote(test_clock_file));
+  }
+#endif
 
   // Block the stop signals in every thread; the main thread waits for them below.
   sigset_t signals;

@@ -12,6 +12,11 @@
 #include "node/snapshot_payload.h"
 #include "wal/fault_env.h"
 #include "wal/posix_env.h"
+#ifdef RAFTKV_TEST_HOOKS
+#include "node/test_hooks.h"
+#include "wal/no_sync_env.h"
+#include "wal/sync_journal.h"
+#endif
 
 namespace node {
 
@@ -22,6 +27,38 @@ uint64_t wall_clock_ms() {
                                    std::chrono::system_clock::now().time_since_epoch())
                                    .count());
 }
+
+// The node's wall clock: the real one, or in test builds the one --test-clock-file skews.
+uint64_t wall_clock_ms(const NodeOptions& options) {
+#ifdef RAFTKV_TEST_HOOKS
+  if (options.test_hooks && options.test_hooks->clock)
+    return options.test_hooks->clock->now_ms(wall_clock_ms());
+#else
+  (void)options;
+#endif
+  return wall_clock_ms();
+}
+
+#ifdef RAFTKV_TEST_HOOKS
+namespace {
+// --test-sync-journal and --plant-bug ack-before-fsync wrap the WAL's env; hooks owns them.
+base::Result<wal::Env*> hooked_env(TestHooks& hooks, wal::Env* env, const std::string& dir,
+                                   bool in_memory) {
+  if (hooks.sync_journal && !in_memory) {
+    auto journal = wal::SyncJournalEnv::open(dir);
+    if (!journal.is_ok()) return journal.status();
+    env = journal->get();
+    hooks.envs.push_back(std::move(*journal));
+  }
+  if (hooks.has(PlantedBug::kAckBeforeFsync)) {
+    hooks.envs.push_back(std::make_unique<wal::NoSyncEnv>(*env));
+    env = hooks.envs.back().get();
+    LOG(kWarn, "PLANTED BUG ack-before-fsync: the WAL never fsyncs");
+  }
+  return env;
+}
+}  // namespace
+#endif
 
 Node::Node(NodeOptions options, PeerTransport& transport)
     : options_(std::move(options)), transport_(transport) {}
@@ -49,6 +86,13 @@ base::Status Node::recover() {
     env = env_.get();
     dir = "/in-memory/node";
   }
+#ifdef RAFTKV_TEST_HOOKS
+  if (options_.test_hooks) {
+    auto hooked = hooked_env(*options_.test_hooks, env, dir, options_.in_memory);
+    if (!hooked.is_ok()) return hooked.status();
+    env = *hooked;
+  }
+#endif
   auto log = wal::Log::open(*env, dir);
   if (!log.is_ok()) return log.status();
   log_ = std::move(*log);
@@ -88,6 +132,10 @@ base::Status Node::recover() {
   node_client_id_ = seed | 1;
   ServiceHost& host = *this;
   watch_ = std::make_unique<WatchHub>(host);
+#ifdef RAFTKV_TEST_HOOKS
+  if (options_.test_hooks)
+    watch_->planted_stale_watch = options_.test_hooks->has(PlantedBug::kStaleWatch);
+#endif
   queue_ = std::make_unique<QueueService>(host, seed,
                                           std::chrono::milliseconds(options_.write_timeout_ms));
   expiry_ = std::make_unique<ExpiryService>(host);
@@ -141,7 +189,7 @@ void Node::close_connection(uint64_t connection) {
   });
 }
 
-uint64_t Node::now_ms() const { return std::max(wall_clock_ms(), state_.clock_ms()); }
+uint64_t Node::now_ms() const { return std::max(wall_clock_ms(options_), state_.clock_ms()); }
 
 net::NodeStatus Node::status() {
   auto promise = std::make_shared<std::promise<net::NodeStatus>>();

@@ -6,10 +6,13 @@
 #include "base/log.h"
 #include "node/convert.h"
 #include "node/node.h"
+#ifdef RAFTKV_TEST_HOOKS
+#include "node/test_hooks.h"
+#endif
 
 namespace node {
 
-uint64_t wall_clock_ms();
+uint64_t wall_clock_ms(const NodeOptions& options);  // node.cc
 
 namespace {
 // A proposal's size bounds: Raft entries stay well under the 16 MiB frame limit.
@@ -34,6 +37,11 @@ void Node::on_request(net::RequestBody request, Reply reply) {
     on_read(std::move(*read), std::move(reply));
   } else if (std::holds_alternative<net::StatusRequest>(request)) {
     reply(net::StatusResult{{local_status()}});
+#ifdef RAFTKV_TEST_HOOKS
+  } else if (std::holds_alternative<net::QueueAck>(request) && options_.test_hooks &&
+             options_.test_hooks->has(PlantedBug::kDropQueueAcks)) {
+    reply(net::Ok{});  // planted bug: the ack is never proposed
+#endif
   } else if (std::holds_alternative<net::QueueAck>(request) ||
              std::holds_alternative<net::QueueNack>(request) ||
              std::holds_alternative<net::QueueExtend>(request)) {
@@ -68,7 +76,7 @@ void Node::on_stream_request(net::RequestBody request, Reply reply, Origin origi
 }
 
 void Node::on_write(net::AtomicWrite write, Reply reply) {
-  auto command = to_command(write, wall_clock_ms());
+  auto command = to_command(write, wall_clock_ms(options_));
   if (!command.is_ok()) {
     reply(error_of(command.status()));
     return;
@@ -174,6 +182,12 @@ void Node::on_read(net::SnapshotRead read, Reply reply) {
     serve_read(*pending);
     return;
   }
+#ifdef RAFTKV_TEST_HOOKS
+  if (options_.test_hooks && options_.test_hooks->has(PlantedBug::kLocalReads)) {
+    serve_read(*pending);  // planted bug: no ReadIndex, no leadership check
+    return;
+  }
+#endif
   reads_unindexed_.push_back(std::move(pending));
 }
 

@@ -4,12 +4,17 @@
 
 #include <cstdint>
 #include <map>
+#include <memory>
 #include <string>
 
 #include "base/status.h"
 #include "raft/types.h"
 
 namespace node {
+
+#ifdef RAFTKV_TEST_HOOKS
+struct TestHooks;  // node/test_hooks.h
+#endif
 
 struct NodeOptions {
   raft::NodeId id = 0;
@@ -34,6 +39,10 @@ struct NodeOptions {
   // leader's last index (and a leadership transfer or member change waits this long at most).
   uint64_t promote_lag_entries = 64;
   uint64_t member_change_timeout_ms = 10000;
+#ifdef RAFTKV_TEST_HOOKS
+  // Planted bugs, the skewed clock and the sync journal (test builds only); null: none.
+  std::shared_ptr<TestHooks> test_hooks;
+#endif
 };
 
 // Parses "1=127.0.0.1:4601,2=127.0.0.1:4602" into a map; clear errors for anything else.

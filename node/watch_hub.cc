@@ -19,7 +19,11 @@ void WatchHub::subscribe(Origin origin, net::Watch watch, Reply reply) {
   }
   // A new leader that has not yet applied its first entry accepts the stream and sends once
   // it serves; a follower sends the client to the leader.
-  if (!host_.is_leader()) return reply(host_.not_leader_error());
+  bool any_node = false;
+#ifdef RAFTKV_TEST_HOOKS
+  any_node = planted_stale_watch;
+#endif
+  if (!host_.is_leader() && !any_node) return reply(host_.not_leader_error());
   if (streams_.size() >= kStreamsMax) {
     return reply(
         net::Error{base::Code::kUnavailable, "too many watch streams on this node", std::nullopt});
@@ -68,6 +72,9 @@ void WatchHub::on_applied(const kvstate::CommandResult& result) {
 }
 
 bool WatchHub::may_send(const Stream& stream) const {
+#ifdef RAFTKV_TEST_HOOKS
+  if (planted_stale_watch) return true;
+#endif
   if (!host_.serving_as_leader()) return false;
   return !stream.min_versionstamp || host_.applied_index() >= stream.min_versionstamp->raft_index();
 }

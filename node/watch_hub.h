@@ -51,6 +51,11 @@ class WatchHub {
   void end_all(const net::Error& error);
   size_t stream_count() const { return streams_.size(); }
 
+#ifdef RAFTKV_TEST_HOOKS
+  // Planted bug stale-watch (kvd --plant-bug): serve on any node, ignore min_versionstamp.
+  bool planted_stale_watch = false;
+#endif
+
  private:
   struct Stream {
     Origin origin;
