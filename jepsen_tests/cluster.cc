@@ -12,12 +12,15 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "base/check.h"
 #include "cli/client.h"
+#include "wal/power_loss.h"
 
 extern char** environ;
 
@@ -42,6 +45,24 @@ base::Result<std::string> pick_free_loopback_port() {
   ::close(fd);
   if (!ok) return errno_status("bind");
   return "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+}
+
+KvdHooks kvd_hooks(const std::string& kvd_path) {
+  KvdHooks hooks;
+  // Only the harness's own binary path goes to the shell; quote it anyway.
+  std::string quoted = "'";
+  for (char c : kvd_path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  quoted += "'";
+  std::FILE* p = ::popen((quoted + " --help 2>&1").c_str(), "r");
+  if (p == nullptr) return hooks;
+  std::string text;
+  char buf[4096];
+  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
+  ::pclose(p);
+  hooks.clock_file = text.find("--test-clock-file") != std::string::npos;
+  hooks.sync_journal = text.find("--test-sync-journal") != std::string::npos;
+  hooks.plant_bug = text.find("--plant-bug") != std::string::npos;
+  return hooks;
 }
 
 Cluster::Cluster(ClusterOptions options, PeerProxy& proxy)
@@ -72,6 +93,7 @@ base::Result<uint64_t> Cluster::allocate_node(const std::string& client_addr) {
   const std::string dir = options_.run_dir + "/" + name(id);
   info.data_dir = dir + "/data";
   info.log_path = options_.run_dir + "/" + name(id) + ".log";
+  info.clock_path = dir + "/clock";
   std::error_code ec;
   std::filesystem::create_directories(info.data_dir, ec);
   if (ec)
@@ -131,6 +153,9 @@ base::Status Cluster::spawn(NodeInfo& info, bool join) {
   // A joining node is not a member yet, so --peers names exactly the current members.
   args.insert(args.end(), {"--peers", peers_flag()});
   if (join) args.push_back("--join");
+  if (options_.clock_files) args.insert(args.end(), {"--test-clock-file", info.clock_path});
+  if (options_.sync_journal) args.push_back("--test-sync-journal");
+  for (const auto& bug : options_.plant_bugs) args.insert(args.end(), {"--plant-bug", bug});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<std::string> env;
   for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
@@ -204,6 +229,30 @@ void Cluster::resume_node(uint64_t id) {
   if (info.pid == 0 || !info.paused) return;
   ::kill(info.pid, SIGCONT);
   info.paused = false;
+}
+
+base::Result<RollbackSummary> Cluster::roll_back_unsynced(uint64_t id) {
+  const NodeInfo& info = node(id);
+  ENSURE_MSG(info.pid == 0, "n{} must be dead before its files are rolled back", id);
+  if (!options_.sync_journal)
+    return base::invalid_argument("power loss needs kvd --test-sync-journal");
+  wal::RollbackReport report;
+  RETURN_IF_ERROR(wal::roll_back_unsynced(info.data_dir, &report));
+  return RollbackSummary{report.files_truncated, report.files_removed, report.bytes_dropped};
+}
+
+base::Status Cluster::set_clock(uint64_t id, int64_t offset_ms, double rate) {
+  const NodeInfo& info = node(id);
+  if (!options_.clock_files)
+    return base::invalid_argument("clock skew needs kvd --test-clock-file");
+  const std::string tmp = info.clock_path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::trunc);
+    out << fmt::format("offset_ms={} rate={}\n", offset_ms, rate);
+    if (!out.flush()) return base::Status(base::Code::kIoError, "cannot write " + tmp);
+  }
+  if (::rename(tmp.c_str(), info.clock_path.c_str()) != 0) return errno_status("rename " + tmp);
+  return base::Status::ok();
 }
 
 base::Status Cluster::restart_stopped_members() {

@@ -33,6 +33,24 @@ struct ClusterOptions {
   uint64_t seed = 1;
   std::vector<std::string> extra_args;           // appended to every kvd command line
   std::map<std::string, std::string> extra_env;  // e.g. test-only planted-bug switches
+  // Test-build kvd hooks (kvd_hooks() tells which the binary has):
+  bool clock_files = false;             // --test-clock-file <run>/n<ID>/clock (clock-skew nemesis)
+  bool sync_journal = false;            // --test-sync-journal (power-loss nemesis)
+  std::vector<std::string> plant_bugs;  // --plant-bug NAME each
+};
+
+// The test-only flags a kvd binary accepts, read from its --help (a build without
+// -Dtest_hooks has none of them).
+struct KvdHooks {
+  bool clock_file = false;
+  bool sync_journal = false;
+  bool plant_bug = false;
+};
+KvdHooks kvd_hooks(const std::string& kvd_path);
+
+// What one power-loss rollback dropped (wal::RollbackReport, in the harness's terms).
+struct RollbackSummary {
+  uint64_t files_truncated = 0, files_removed = 0, bytes_dropped = 0;
 };
 
 struct NodeInfo {
@@ -42,7 +60,8 @@ struct NodeInfo {
   std::string proxy_addr;   // what other nodes dial to reach it (PeerProxy)
   std::string data_dir;
   std::string log_path;
-  int pid = 0;  // 0 when not running
+  std::string clock_path;  // the node's --test-clock-file (when clock_files)
+  int pid = 0;             // 0 when not running
   bool paused = false;
   bool member = true;  // false once removed from the configuration
 };
@@ -66,6 +85,12 @@ class Cluster {
   void kill_node(uint64_t id);
   void pause_node(uint64_t id);   // SIGSTOP
   void resume_node(uint64_t id);  // SIGCONT
+  // Power loss of a killed node: its data dir rolled back to what the sync journal says was
+  // fsynced (wal::roll_back_unsynced). Needs sync_journal; the node must not be running.
+  base::Result<RollbackSummary> roll_back_unsynced(uint64_t id);
+  // Sets the node's clock skew (needs clock_files): the file is replaced atomically (temp +
+  // rename) and kvd re-reads it within 100 ms. Offset 0, rate 1 is no skew.
+  base::Status set_clock(uint64_t id, int64_t offset_ms, double rate);
   // Resumes paused nodes and restarts killed members: the "heal" of process faults.
   base::Status restart_stopped_members();
   void stop_all();

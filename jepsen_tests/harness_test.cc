@@ -9,9 +9,12 @@
 #include <doctest/doctest.h>
 
 #include <chrono>
+#include <filesystem>
+#include <fstream>
 #include <map>
 #include <thread>
 
+#include "jepsen_tests/cluster.h"
 #include "jepsen_tests/nemesis.h"
 #include "jepsen_tests/peer_proxy.h"
 #include "jepsen_tests/recorder.h"
@@ -129,14 +132,65 @@ TEST_CASE("nemesis: a bridge node reaches both halves; one-way blocks only the l
   CHECK(one_way == Links{{2, 1}, {2, 3}, {2, 4}, {2, 5}});
 }
 
-TEST_CASE("nemesis: specs expand groups and reject unknown or unavailable faults") {
+TEST_CASE("nemesis: specs expand groups (power-loss, clock-skew too) and reject unknown faults") {
   auto kinds = expand_nemesis_spec("kill,partition-one,kill-one");
   REQUIRE(kinds.is_ok());
   CHECK(kinds->size() == 5);
   CHECK(expand_nemesis_spec("none")->empty());
   CHECK(expand_nemesis_spec("all")->size() == nemesis_kinds().size());
   CHECK(!expand_nemesis_spec("explode").is_ok());
-  CHECK(expand_nemesis_spec("lose-unsynced").status().message().find("hook") != std::string::npos);
+  CHECK(expand_nemesis_spec("power-loss").value() ==
+        std::vector<std::string>{"power-loss-one", "power-loss-all"});
+  CHECK(expand_nemesis_spec("clock-skew,clock-drift").value() ==
+        std::vector<std::string>{"clock-skew-leader", "clock-skew-all", "clock-drift"});
+  CHECK(expand_nemesis_spec("lose-unsynced").status().message().find("power-loss") !=
+        std::string::npos);
+}
+
+namespace {
+std::string slurp(const std::string& path) {
+  std::ifstream in(path);
+  return std::string(std::istreambuf_iterator<char>(in), {});
+}
+}  // namespace
+
+TEST_CASE("cluster: a clock skew is written as kvd's one-line clock file; hooks come from --help") {
+  const std::string dir = std::filesystem::temp_directory_path() /
+                          ("kv-jepsen-clock-test-" + std::to_string(::getpid()));
+  std::filesystem::remove_all(dir);
+  PeerProxy proxy;
+  ClusterOptions o;
+  o.run_dir = dir;
+  o.clock_files = true;
+  {
+    Cluster cluster(o, proxy);
+    auto id = cluster.allocate_node();
+    REQUIRE(id.is_ok());
+    REQUIRE(cluster.set_clock(*id, -2500, 1.5).is_ok());
+    CHECK(slurp(cluster.node(*id).clock_path) == "offset_ms=-2500 rate=1.5\n");
+    REQUIRE(cluster.set_clock(*id, 0, 1.0).is_ok());
+    CHECK(slurp(cluster.node(*id).clock_path) == "offset_ms=0 rate=1\n");
+    CHECK(!std::filesystem::exists(cluster.node(*id).clock_path + ".tmp"));
+    // Without the journal a rollback is refused, not attempted.
+    CHECK(!cluster.roll_back_unsynced(*id).is_ok());
+  }
+  o.clock_files = false;
+  {
+    Cluster cluster(o, proxy);
+    auto id = cluster.allocate_node();
+    REQUIRE(id.is_ok());
+    CHECK(!cluster.set_clock(*id, 100, 1.0).is_ok());
+  }
+  const std::string fake = dir + "/fake kvd";
+  std::ofstream(fake)
+      << "#!/bin/sh\necho '  --test-clock-file VALUE  x'\necho '  --plant-bug VALUE'\n";
+  std::filesystem::permissions(fake, std::filesystem::perms::owner_all);
+  const KvdHooks hooks = kvd_hooks(fake);
+  CHECK(hooks.clock_file);
+  CHECK(hooks.plant_bug);
+  CHECK(!hooks.sync_journal);
+  CHECK(!kvd_hooks(dir + "/missing").clock_file);
+  std::filesystem::remove_all(dir);
 }
 
 TEST_CASE("proxy: forwards a peer link, cuts it when blocked, and passes it again once healed") {

@@ -21,7 +21,10 @@ constexpr const char* kUsage =
     "           pause (pause-leader, pause-minority), partition (partition-halves,\n"
     "           partition-leader, partition-one, partition-ring, partition-bridge,\n"
     "           partition-one-way), transfer (transfer-leader),\n"
-    "           membership (member-replace, member-replace-leader)\n\n"
+    "           membership (member-replace, member-replace-leader),\n"
+    "           power-loss (power-loss-one, power-loss-all; kill -9, then roll the data dir\n"
+    "           back to what was fsynced), clock-skew (clock-skew-leader, clock-skew-all,\n"
+    "           clock-drift); power-loss and clock-skew need kvd built with -Dtest_hooks=true\n\n"
     "exit status: 0 valid, 1 invalid, 2 unknown, 3 harness error, 4 interrupted;\n"
     "with --expect V: 0 iff the verdict is V, else 1 (3 / 4 unchanged)";
 
@@ -50,7 +53,7 @@ int main(int argc, char** argv) {
   c.kvd = default_kvd();
   int64_t nodes = c.nodes, concurrency = c.concurrency;
   std::string time_limit = "30", rate = "100", quiet = "3", recovery = "6", interval = "4",
-              final_timeout = "60";
+              final_timeout = "60", watch_reopen = "0";
   std::vector<std::string> env;
   base::Flags flags(kUsage);
   flags.add_string("workload", &c.workload, "register | bank | append | set | queue | watch");
@@ -69,7 +72,12 @@ int main(int argc, char** argv) {
   flags.add_string("final-timeout", &final_timeout, "bound on final reads / queue drain, s");
   flags.add_uint("tick-ms", &c.tick_ms, "kvd --tick-ms");
   flags.add_uint("snapshot-entries", &c.snapshot_entries, "kvd --snapshot-entries");
+  flags.add_string("watch-reopen", &watch_reopen,
+                   "watch: reopen every stream after S s at the next node (0: never)");
   flags.add_string("plant", &c.plant, "harness-side planted bug: stale-reads (see README)");
+  flags.add_list("plant-kvd-bug", &c.plant_kvd_bugs,
+                 "kvd-side planted bug (repeatable; test builds): local-reads, ack-before-fsync, "
+                 "drop-queue-acks, stale-watch");
   flags.add_list("kvd-env", &env, "KEY=VALUE for every kvd process (repeatable; planted bugs)");
   flags.add_list("kvd-arg", &c.kvd_args, "extra kvd flag (repeatable)");
   flags.add_string("expect", &c.expect, "valid | invalid | unknown: CI mode (see exit status)");
@@ -83,7 +91,8 @@ int main(int argc, char** argv) {
        {std::tuple{"time-limit", &time_limit, &c.time_limit_s}, std::tuple{"rate", &rate, &c.rate},
         std::tuple{"quiet", &quiet, &c.quiet_s}, std::tuple{"recovery", &recovery, &c.recovery_s},
         std::tuple{"fault-interval", &interval, &c.fault_interval_s},
-        std::tuple{"final-timeout", &final_timeout, &c.final_timeout_s}}) {
+        std::tuple{"final-timeout", &final_timeout, &c.final_timeout_s},
+        std::tuple{"watch-reopen", &watch_reopen, &c.watch_reopen_s}}) {
     if (!s.is_ok()) break;
     auto v = parse_seconds(name, *text);
     if (v.is_ok()) *target = *v;

@@ -20,6 +20,8 @@ const std::map<std::string, std::vector<std::string>>& groups() {
         "partition-bridge", "partition-one-way"}},
       {"transfer", {"transfer-leader"}},
       {"membership", {"member-replace", "member-replace-leader"}},
+      {"power-loss", {"power-loss-one", "power-loss-all"}},
+      {"clock-skew", {"clock-skew-leader", "clock-skew-all", "clock-drift"}},
   };
   return g;
 }
@@ -70,9 +72,6 @@ base::Result<std::vector<std::string>> expand_nemesis_spec(const std::string& sp
     } else if (std::find(nemesis_kinds().begin(), nemesis_kinds().end(), name) !=
                nemesis_kinds().end()) {
       add = {name};
-    } else if (name == "lose-unsynced" || name == "clock-skew") {
-      return base::invalid_argument(
-          "nemesis '{}' needs a test-only kvd hook that does not exist yet (see README)", name);
     } else {
       std::string known = "none, all";
       for (const auto& [group, members] : groups()) known += ", " + group;
@@ -183,6 +182,10 @@ base::Status Nemesis::inject() {
     auto links = partition_links(f.name, ids, lead, rng_);
     for (const auto& [from, to] : links) f.detail += fmt::format("n{}->n{} ", from, to);
     proxy_.set_blocked(std::move(links));
+  } else if (f.name.starts_with("power-loss-")) {
+    RETURN_IF_ERROR(inject_power_loss(f, lead));
+  } else if (f.name.starts_with("clock-")) {
+    RETURN_IF_ERROR(inject_clock(f, lead));
   } else if (f.name == "transfer-leader") {
     const std::vector<uint64_t> to = pick(ids, 1);
     cli::Client client(cluster_.client_addrs(), harness_client_options(rng_.next() | 1));
@@ -218,6 +221,57 @@ base::Status Nemesis::inject_membership(Fault& f, bool leader_only) {
   return base::Status::ok();
 }
 
+base::Status Nemesis::inject_power_loss(Fault& f, std::optional<uint64_t>) {
+  const std::vector<uint64_t> ids = cluster_.member_ids();
+  f.killed = f.name == "power-loss-all" ? ids : pick(ids, 1);
+  // Kill them all before rolling any back: a coordinated power loss hits every node at once.
+  for (uint64_t id : f.killed) cluster_.kill_node(id);
+  f.detail += "killed " + ids_text(f.killed) + "; rolled back";
+  for (uint64_t id : f.killed) {
+    auto r = cluster_.roll_back_unsynced(id);
+    if (!r.is_ok()) return r.status();
+    f.detail += fmt::format(" n{}: {} files truncated, {} removed, {} bytes dropped;", id,
+                            r->files_truncated, r->files_removed, r->bytes_dropped);
+  }
+  return base::Status::ok();
+}
+
+base::Status Nemesis::inject_clock(Fault& f, std::optional<uint64_t> lead) {
+  const std::vector<uint64_t> ids = cluster_.member_ids();
+  if (f.name == "clock-skew-leader") {
+    const int64_t magnitude = static_cast<int64_t>(rng_.range(2000, 8000));
+    f.skews.push_back(
+        {lead ? *lead : pick(ids, 1)[0], rng_.chance(1, 2) ? magnitude : -magnitude, 1.0});
+  } else {
+    for (uint64_t id : ids) {
+      if (f.name == "clock-skew-all")
+        f.skews.push_back({id, static_cast<int64_t>(rng_.range(0, 16000)) - 8000, 1.0});
+      else  // clock-drift: rates 0.5..2, half of the nodes slower, half faster
+        f.skews.push_back({id, 0, rng_.chance(1, 2) ? 0.5 + 0.5 * rng_.unit() : 1 + rng_.unit()});
+    }
+  }
+  for (const auto& s : f.skews) {
+    RETURN_IF_ERROR(cluster_.set_clock(s.id, s.offset_ms, s.rate));
+    f.detail += fmt::format("n{} offset_ms={} rate={:.2f}; ", s.id, s.offset_ms, s.rate);
+    min_skew_ms_ = std::min(min_skew_ms_, s.offset_ms);
+    max_skew_ms_ = std::max(max_skew_ms_, s.offset_ms);
+  }
+  return base::Status::ok();
+}
+
+// Clears every skew and widens the recorded spread by what the rates accumulated while held.
+base::Status Nemesis::heal_clock(const Fault& f) {
+  const double held_ms = static_cast<double>(recorder_.now_ns() - f.start_ns) / 1e6;
+  base::Status status;
+  for (const auto& s : f.skews) {
+    const auto drifted = s.offset_ms + static_cast<int64_t>((s.rate - 1.0) * held_ms);
+    min_skew_ms_ = std::min(min_skew_ms_, drifted);
+    max_skew_ms_ = std::max(max_skew_ms_, drifted);
+    if (auto st = cluster_.set_clock(s.id, 0, 1.0); !st.is_ok() && status.is_ok()) status = st;
+  }
+  return status;
+}
+
 base::Status Nemesis::heal_membership(const Fault& f) {
   if (f.removed == 0) return base::Status::ok();
   auto id = cluster_.allocate_node(cluster_.node(f.removed).client_addr);
@@ -246,7 +300,8 @@ base::Status Nemesis::heal() {
   current_.reset();
   proxy_.heal();
   for (uint64_t id : f.paused) cluster_.resume_node(id);
-  base::Status status = cluster_.restart_stopped_members();
+  base::Status status = heal_clock(f);
+  if (auto s = cluster_.restart_stopped_members(); status.is_ok()) status = s;
   if (status.is_ok()) status = heal_membership(f);
   log_fault(f, recorder_.now_ns());
   return status;

@@ -9,7 +9,13 @@
 //   membership member-replace, member-replace-leader              MemberRemove a voter (the
 //             leader for -leader) and kill it; heal = start a fresh node with --join (on the
 //             removed node's client address, which clients know) and MemberAdd
+//   power-loss power-loss-one, power-loss-all                    SIGKILL, then the node's data
+//             dir rolled back to what was last fsynced (kvd --test-sync-journal); heal = restart
+//   clock-skew clock-skew-leader, clock-skew-all, clock-drift     kvd --test-clock-file: the
+//             leader's clock jumps +-2..8 s / every node's by -8..+8 s / every node's clock
+//             runs at rate 0.5..2; heal = offset 0, rate 1
 //   all       every kind above; none: no faults (the control run)
+// power-loss and clock-skew need a test build of kvd (Cluster's sync_journal / clock_files).
 // Every fault period is appended to faults.jsonl ({"start_ns","end_ns","name","detail"}) on the
 // recorder's clock when it is healed, and listed by in_force() meanwhile.
 // Thread-safety: none; the harness main thread drives it (it forks kvd processes).
@@ -54,6 +60,10 @@ class Nemesis {
   base::Status heal();
   std::string in_force() const { return current_ ? current_->name : ""; }
   int injected() const { return injected_; }
+  // The widest spread between two clock skews (ms) any node had at any time of the run, 0
+  // included (an unskewed node). Bounds how early a timer set on one leader's clock can fire
+  // on another's: the queue checker's delay tolerance under clock-skew.
+  int64_t clock_skew_spread_ms() const { return max_skew_ms_ - min_skew_ms_; }
 
  private:
   struct Fault {
@@ -62,11 +72,20 @@ class Nemesis {
     int64_t start_ns = 0;
     std::vector<uint64_t> killed, paused;
     uint64_t removed = 0;  // membership: the voter removed
+    struct Skew {
+      uint64_t id;
+      int64_t offset_ms;
+      double rate;
+    };
+    std::vector<Skew> skews;  // clock-skew: what each skewed node got
   };
   std::vector<uint64_t> pick(std::vector<uint64_t> ids, size_t count);
   std::optional<uint64_t> leader();
   base::Status inject_membership(Fault& fault, bool leader_only);
   base::Status heal_membership(const Fault& fault);
+  base::Status inject_power_loss(Fault& fault, std::optional<uint64_t> leader);
+  base::Status inject_clock(Fault& fault, std::optional<uint64_t> leader);
+  base::Status heal_clock(const Fault& fault);
   void log_fault(const Fault& fault, int64_t end_ns);
 
   Cluster& cluster_;
@@ -77,6 +96,7 @@ class Nemesis {
   std::FILE* faults_file_;
   std::optional<Fault> current_;
   int injected_ = 0;
+  int64_t min_skew_ms_ = 0, max_skew_ms_ = 0;
 };
 
 }  // namespace jepsen

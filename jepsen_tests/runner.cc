@@ -1,5 +1,6 @@
 #include "jepsen_tests/runner.h"
 
+#include <algorithm>
 #include <csignal>
 #include <cstdio>
 #include <filesystem>
@@ -28,9 +29,12 @@ Json config_json(const RunConfig& c) {
   for (const auto& [k, v] : c.kvd_env) env.set(k, Json(v));
   Json args = Json::array();
   for (const auto& a : c.kvd_args) args.push(Json(a));
+  Json bugs = Json::array();
+  for (const auto& b : c.plant_kvd_bugs) bugs.push(Json(b));
   return Json(Json::Object{{"workload", Json(c.workload)},
                            {"nemesis", Json(c.nemesis)},
                            {"plant", Json(c.plant)},
+                           {"plant_kvd_bugs", bugs},
                            {"nodes", Json(c.nodes)},
                            {"time_limit_s", Json(c.time_limit_s)},
                            {"rate", Json(c.rate)},
@@ -41,6 +45,7 @@ Json config_json(const RunConfig& c) {
                            {"fault_interval_s", Json(c.fault_interval_s)},
                            {"tick_ms", Json(c.tick_ms)},
                            {"snapshot_entries", Json(c.snapshot_entries)},
+                           {"watch_reopen_s", Json(c.watch_reopen_s)},
                            {"kvd", Json(c.kvd)},
                            {"kvd_env", env},
                            {"kvd_args", args}});
@@ -68,6 +73,7 @@ class Run {
   int report();
 
  private:
+  base::Status enable_kvd_hooks(ClusterOptions& co, const std::vector<std::string>& kinds) const;
   void worker_loop(Worker& w);
   void progress(const std::string& phase, Clock::time_point phase_start);
 
@@ -107,7 +113,8 @@ base::Status Run::prepare() {
   auto kinds = expand_nemesis_spec(config_.nemesis);
   if (!kinds.is_ok()) return kinds.status();
   WorkloadOptions wo{config_.concurrency, config_.seed, config_.nodes,
-                     config_.plant == "stale-reads"};
+                     config_.plant == "stale-reads",
+                     static_cast<int64_t>(config_.watch_reopen_s * 1000)};
   if (!config_.plant.empty() && config_.plant != "stale-reads")
     return base::invalid_argument("unknown --plant '{}' (stale-reads)", config_.plant);
   auto workload = make_workload(config_.workload, wo);
@@ -122,9 +129,40 @@ base::Status Run::prepare() {
   co.seed = config_.seed;
   co.extra_env = config_.kvd_env;
   co.extra_args = config_.kvd_args;
+  co.plant_bugs = config_.plant_kvd_bugs;
+  RETURN_IF_ERROR(enable_kvd_hooks(co, *kinds));
   cluster_ = std::make_unique<Cluster>(co, proxy_);
   nemesis_ =
       std::make_unique<Nemesis>(*cluster_, proxy_, *recorder_, *kinds, config_.seed, faults_file_);
+  return base::Status::ok();
+}
+
+// Every kvd gets a clock file when the binary supports it (so a skew can be set at any time);
+// the sync journal only when a power-loss fault may need it. Missing hooks that the run needs
+// are an error naming the build option.
+base::Status Run::enable_kvd_hooks(ClusterOptions& co,
+                                   const std::vector<std::string>& kinds) const {
+  const KvdHooks hooks = kvd_hooks(config_.kvd);
+  const auto wants = [&](std::string_view prefix) {
+    return std::any_of(kinds.begin(), kinds.end(),
+                       [&](const std::string& k) { return k.starts_with(prefix); });
+  };
+  const std::string rebuild = "; build kvd with meson -Dtest_hooks=true";
+  co.clock_files = hooks.clock_file;
+  if (wants("clock-") && !hooks.clock_file)
+    return base::invalid_argument("clock-skew needs kvd --test-clock-file{}", rebuild);
+  co.sync_journal = wants("power-loss-");
+  if (co.sync_journal && !hooks.sync_journal)
+    return base::invalid_argument("power-loss needs kvd --test-sync-journal{}", rebuild);
+  for (const auto& bug : config_.plant_kvd_bugs) {
+    const auto& known = kvd_planted_bugs();
+    if (std::find(known.begin(), known.end(), bug) == known.end())
+      return base::invalid_argument(
+          "unknown --plant-kvd-bug '{}' (local-reads, ack-before-fsync, drop-queue-acks, "
+          "stale-watch)",
+          bug);
+    if (!hooks.plant_bug) return base::invalid_argument("kvd has no --plant-bug{}", rebuild);
+  }
   return base::Status::ok();
 }
 
@@ -244,7 +282,13 @@ base::Status Run::finish() {
 }
 
 CheckResult Run::check(const std::vector<Operation>& ops) {
-  auto checked = check_workload(config_.workload, ops, workload_->check_options());
+  CheckOptions options = workload_->check_options();
+  // Under clock skew the leader's clock decides when a delayed message or a retry is due, and
+  // leaders change: a timer set on one skewed clock can fire early by the spread between the
+  // skews in force (plus ~100 ms for kvd to re-read its clock file, and the anchor's rounding).
+  if (const int64_t spread = nemesis_->clock_skew_spread_ms(); spread > 0)
+    options.queue_options.clock_tolerance_ms += spread + 300;
+  auto checked = check_workload(config_.workload, ops, options);
   CheckResult result;
   if (!checked.is_ok()) {
     result.valid = Validity::kUnknown;
@@ -284,6 +328,7 @@ int Run::report() {
   input.result = check(*ops);
   input.config = config_json(config_);
   input.config.set("faults_injected", Json(nemesis_->injected()));
+  input.config.set("clock_skew_spread_ms", Json(nemesis_->clock_skew_spread_ms()));
   if (auto s = write_report(config_.out, input); !s.is_ok()) {
     std::fprintf(stderr, "kv-jepsen: report: %s\n", s.to_string().c_str());
     return kExitHarnessError;
@@ -305,6 +350,12 @@ int verdict_exit(const RunConfig& config, int code) {
 }
 
 }  // namespace
+
+const std::vector<std::string>& kvd_planted_bugs() {
+  static const std::vector<std::string> bugs{"local-reads", "ack-before-fsync", "drop-queue-acks",
+                                             "stale-watch"};
+  return bugs;
+}
 
 int run_jepsen(const RunConfig& config) {
   std::signal(SIGINT, on_signal);

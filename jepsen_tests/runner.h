@@ -36,9 +36,13 @@ struct RunConfig {
   double final_timeout_s = 60;  // bound on the final reads / drain
   uint64_t tick_ms = 20;
   uint64_t snapshot_entries = 1000;
-  std::string plant;  // harness-side planted bug: "" or "stale-reads" (see workload.h)
+  double watch_reopen_s = 0;  // watch workload: reopen each stream at the next node (0: never)
+  std::string plant;          // harness-side planted bug: "" or "stale-reads" (see workload.h)
   std::map<std::string, std::string> kvd_env;  // extra environment for kvd (planted bugs)
   std::vector<std::string> kvd_args;           // extra kvd flags
+  // kvd-side planted bugs (test builds): each becomes `kvd --plant-bug NAME`; see
+  // kvd_planted_bugs().
+  std::vector<std::string> plant_kvd_bugs;
   std::string expect;  // "", "valid", "invalid": CI mode, exit 0 iff the verdict matches
   bool quiet_progress = false;
 };
@@ -46,6 +50,10 @@ struct RunConfig {
 // Exit codes: 0 valid, 1 invalid, 2 unknown; 3 harness error (cluster never healthy, files,
 // bad flags); 4 interrupted. With `expect` set: 0 when the verdict equals it, else 1 (or
 // 3 / 4 for harness errors).
+// The names `kvd --plant-bug` accepts: local-reads, ack-before-fsync, drop-queue-acks,
+// stale-watch.
+const std::vector<std::string>& kvd_planted_bugs();
+
 constexpr int kExitHarnessError = 3;
 constexpr int kExitInterrupted = 4;
 int run_jepsen(const RunConfig& config);

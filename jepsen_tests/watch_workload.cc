@@ -42,6 +42,7 @@ std::vector<base::Bytes> encoded_keys() {
 
 class WatchWorkload final : public Workload {
  public:
+  explicit WatchWorkload(const WorkloadOptions& o) : reopen_ms_(o.watch_reopen_ms) {}
   std::string name() const override { return "watch"; }
 
   void step(Worker& w) override {
@@ -62,6 +63,7 @@ class WatchWorkload final : public Workload {
   }
 
   base::Status finish(const WorkloadEnv& env, std::chrono::milliseconds deadline) override {
+    final_phase_ = true;  // watchers keep their streams now: W5 needs live ones
     const auto until = std::chrono::steady_clock::now() + deadline;
     auto client = make_home_client(env.endpoints, 0, 5151);
     const int64_t process = 300'000;
@@ -106,43 +108,62 @@ class WatchWorkload final : public Workload {
     return true;
   }
 
-  void watch(const WorkloadEnv& env, size_t home) {
-    auto client = make_home_client(env.endpoints, home, 6000 + home);
-    const std::string node = env.node_names[home];
-    int64_t process = 200'100 + static_cast<int64_t>(home);
-    while (!stop_) {
+  // One watcher. With reopen_ms_, each stream is closed after that long (recorded as a
+  // watch-end, so W5 skips it) and the next opens at the next node.
+  void watch(const WorkloadEnv& env, size_t index) {
+    int64_t process = 200'100 + static_cast<int64_t>(index);
+    for (size_t opens = 0; !stop_; ++opens, process += 1000) {  // a new stream, a new process
+      const size_t home = (index + (reopen_ms_ > 0 ? opens : 0)) % env.endpoints.size();
+      auto client = make_home_client(env.endpoints, home, 6000 + index * 7919 + opens);
+      const std::string& node = env.node_names[home];
       Json open(Json::Object{
           {"keys", Json(Json::Array{Json(kKeys[0]), Json(kKeys[1]), Json(kKeys[2])})}});
+      // Invoked before the request: W4 compares with writes acknowledged before the invoke.
+      env.recorder->invoke(process, node, "watch-open", open);
       auto stream = client->watch(encoded_keys());
       if (!stream.is_ok()) {
+        env.recorder->complete(process, node, "watch-open", OpType::kFail, open,
+                               stream.status().to_string());
         std::this_thread::sleep_for(std::chrono::milliseconds(200));
         continue;
       }
-      env.recorder->invoke(process, node, "watch-open", open);
       env.recorder->complete(process, node, "watch-open", OpType::kOk, open);
-      while (!stop_) {
-        auto snapshot = stream->next(std::chrono::milliseconds(200));
-        if (!snapshot.is_ok() && snapshot.status().code() == base::Code::kTimeout) continue;
-        if (!snapshot.is_ok()) {
-          Json end(Json::Object{{"error", Json(snapshot.status().to_string())}});
-          env.recorder->invoke(process, node, "watch-end", end);
-          env.recorder->complete(process, node, "watch-end", OpType::kOk, end);
-          break;
-        }
-        Json entries = entries_json(*snapshot);
-        env.recorder->invoke(process, node, "yield", Json());
-        env.recorder->complete(process, node, "yield", OpType::kOk,
-                               Json(Json::Object{{"entries", entries}}));
-        std::lock_guard lock(mu_);
-        last_yield_[process] = entries;
-      }
+      follow(env, *stream, process, node);
       stream->cancel();
       std::lock_guard lock(mu_);
       last_yield_.erase(process);
-      process += 1000;  // a new stream is a new process: W1 holds per stream
     }
   }
 
+  // Records the stream's yields until it breaks, the run stops, or it is due for a reopen.
+  void follow(const WorkloadEnv& env, cli::WatchStream& stream, int64_t process,
+              const std::string& node) {
+    const auto opened = std::chrono::steady_clock::now();
+    while (!stop_) {
+      const bool rotate =
+          reopen_ms_ > 0 && !final_phase_ &&
+          std::chrono::steady_clock::now() - opened >= std::chrono::milliseconds(reopen_ms_);
+      auto snapshot = rotate ? base::Result<cli::WatchStream::Snapshot>(base::Status(
+                                   base::Code::kUnavailable, "closed by the harness to reopen"))
+                             : stream.next(std::chrono::milliseconds(200));
+      if (!snapshot.is_ok() && snapshot.status().code() == base::Code::kTimeout) continue;
+      if (!snapshot.is_ok()) {
+        Json end(Json::Object{{"error", Json(snapshot.status().to_string())}});
+        env.recorder->invoke(process, node, "watch-end", end);
+        env.recorder->complete(process, node, "watch-end", OpType::kOk, end);
+        return;
+      }
+      Json entries = entries_json(*snapshot);
+      env.recorder->invoke(process, node, "yield", Json());
+      env.recorder->complete(process, node, "yield", OpType::kOk,
+                             Json(Json::Object{{"entries", entries}}));
+      std::lock_guard lock(mu_);
+      last_yield_[process] = entries;
+    }
+  }
+
+  const int64_t reopen_ms_;
+  std::atomic<bool> final_phase_{false};
   std::atomic<int64_t> next_value_{1};
   std::atomic<bool> stop_{false};
   std::vector<std::thread> watchers_;
@@ -153,8 +174,8 @@ class WatchWorkload final : public Workload {
 
 }  // namespace
 
-std::unique_ptr<Workload> make_watch_workload(const WorkloadOptions&) {
-  return std::make_unique<WatchWorkload>();
+std::unique_ptr<Workload> make_watch_workload(const WorkloadOptions& options) {
+  return std::make_unique<WatchWorkload>(options);
 }
 
 }  // namespace jepsen

@@ -35,6 +35,10 @@ struct WorkloadOptions {
   // consistency eventual, which the node serves from its local state without a ReadIndex round
   // -- the behaviour of a server that skips ReadIndex. The checker must flag it.
   bool stale_reads = false;
+  // watch: when > 0, every watcher closes its stream after this long and opens a new one (a new
+  // process) starting at the next node, so first yields from every node are checked (W4). 0:
+  // a watcher keeps its stream until it breaks.
+  int64_t watch_reopen_ms = 0;
 };
 
 // Everything a workload needs to make clients of its own (listeners, watchers, final reads).
