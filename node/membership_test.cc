@@ -70,6 +70,32 @@ TEST_CASE(
   REQUIRE(std::holds_alternative<net::Error>(bad_addr));
 }
 
+TEST_CASE(
+    "membership: an add whose learner does not catch up in time is answered with a clear "
+    "timeout; the node is listed as a learner, and a retried add answers once it is promoted") {
+  Cluster c(3);
+  raft::NodeId leader = c.wait_leader();
+  REQUIRE(leader != 0);
+  // Node 4 is not running yet: it cannot catch up within member_change_timeout_ms (10 s).
+  auto added = c.call(leader, net::MemberAdd{4, peer_addr_of(4), client_addr_of(4)});
+  REQUIRE(std::holds_alternative<net::Error>(added));
+  const auto& error = std::get<net::Error>(added);
+  CHECK(error.code == base::Code::kTimeout);
+  CHECK(error.message.find("node 4 was added as a learner but has not caught up in 10 s; it "
+                           "stays a learner and will be promoted when it catches up") == 0);
+  auto m4 = find_member(members_of(c, leader), 4);
+  REQUIRE(m4.has_value());
+  CHECK(m4->role == net::MemberRole::kLearner);
+  // Once it runs, it catches up and is promoted; the retried add answers then.
+  c.start_node(4, /*join=*/true);
+  auto retried = c.call_leader(net::MemberAdd{4, peer_addr_of(4), client_addr_of(4)});
+  auto* list = std::get_if<net::MemberListResult>(&retried);
+  REQUIRE(list != nullptr);
+  m4 = find_member(*list, 4);
+  REQUIRE(m4.has_value());
+  CHECK(m4->role == net::MemberRole::kVoter);
+}
+
 TEST_CASE("membership: removing a follower, then the leader, leaves a working cluster") {
   Cluster c(3);
   raft::NodeId leader = c.wait_leader();

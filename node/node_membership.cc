@@ -199,7 +199,10 @@ void Node::poll_membership(std::chrono::steady_clock::time_point now) {
   raft::NodeStatus st = raft_->status();
   if (st.conf.learners.empty()) return;
   for (const auto& p : st.progress) {
-    if (!p.learner || p.match + options_.promote_lag_entries < st.last_index) continue;
+    // match == 0: the learner has acknowledged nothing yet (perhaps it is not even running);
+    // with a short log the lag test alone would promote it, and a dead voter costs quorum.
+    if (!p.learner || p.match == 0 || p.match + options_.promote_lag_entries < st.last_index)
+      continue;
     auto peer = peer_addrs_.find(p.id);
     auto client = client_addrs_.find(p.id);
     MemberAddresses addresses{peer == peer_addrs_.end() ? "" : peer->second,
