@@ -117,7 +117,12 @@ base::Status Client::unreachable(const std::vector<std::string>& failures) const
 
 // The one retry loop every request goes through. See the header for the outcome rules.
 base::Result<net::ResponseBody> Client::request(const net::RequestBody& body, Kind kind) {
-  const auto deadline = Clock::now() + options_.deadline;
+  // A member add is answered only once the new node is a voter (or after the cluster's
+  // member_change_timeout_ms, 10 s by default): one attempt may take that long.
+  const bool long_call = std::holds_alternative<net::MemberAdd>(body);
+  const auto deadline =
+      Clock::now() +
+      (long_call ? std::max(options_.deadline, options_.member_add_deadline) : options_.deadline);
   bool maybe_applied = false;  // a write reached a node that may have acted on it
   std::vector<std::string> failures;
   base::Status last_error;
@@ -134,7 +139,9 @@ base::Result<net::ResponseBody> Client::request(const net::RequestBody& body, Ki
       continue;
     }
     auto remaining = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
-    auto timeout = std::clamp(remaining, std::chrono::milliseconds(1), options_.attempt_timeout);
+    auto timeout = std::clamp(
+        remaining, std::chrono::milliseconds(1),
+        long_call ? std::max(remaining, std::chrono::milliseconds(1)) : options_.attempt_timeout);
     base::Result<net::ResponseBody> response = (*channel)->call(body, timeout);
     if (!response.is_ok()) {
       // Sent, or perhaps sent: the connection broke or the answer did not come in time.
@@ -161,7 +168,8 @@ base::Result<net::ResponseBody> Client::request(const net::RequestBody& body, Ki
       }
       continue;
     }
-    if (is_transient(error->code)) {
+    // A member add's kTimeout is the leader's final word (the node stays a learner).
+    if (is_transient(error->code) && !(long_call && error->code == base::Code::kTimeout)) {
       maybe_applied = true;
       last_error = last_answer = error->to_status();
       failures.push_back(fmt::format("{}: {}", address, error->message));

@@ -36,6 +36,10 @@ namespace cli {
 struct ClientOptions {
   std::chrono::milliseconds attempt_timeout{3000};  // one request to one node
   std::chrono::milliseconds deadline{10000};        // all attempts of one operation
+  // A MemberAdd waits for the new node's promotion to voter (the leader gives up after its
+  // member_change_timeout_ms, 10 s): its attempts are not cut at attempt_timeout, and it has
+  // at least this long in all.
+  std::chrono::milliseconds member_add_deadline{15000};
   std::chrono::milliseconds backoff_initial{25};
   std::chrono::milliseconds backoff_max{1000};
   uint64_t client_id = 0;  // 0: a random id

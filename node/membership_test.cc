@@ -77,13 +77,13 @@ TEST_CASE(
   raft::NodeId leader = c.wait_leader();
   REQUIRE(leader != 0);
   // Node 4 is not running yet: it cannot catch up within member_change_timeout_ms (10 s).
-  auto added = c.call(leader, net::MemberAdd{4, peer_addr_of(4), client_addr_of(4)});
+  auto added = c.call_leader(net::MemberAdd{4, peer_addr_of(4), client_addr_of(4)});
   REQUIRE(std::holds_alternative<net::Error>(added));
   const auto& error = std::get<net::Error>(added);
-  CHECK(error.code == base::Code::kTimeout);
+  CHECK_MESSAGE(error.code == base::Code::kTimeout, error.message);
   CHECK(error.message.find("node 4 was added as a learner but has not caught up in 10 s; it "
                            "stays a learner and will be promoted when it catches up") == 0);
-  auto m4 = find_member(members_of(c, leader), 4);
+  auto m4 = find_member(members_of(c, c.wait_leader()), 4);
   REQUIRE(m4.has_value());
   CHECK(m4->role == net::MemberRole::kLearner);
   // Once it runs, it catches up and is promoted; the retried add answers then.

@@ -1,7 +1,8 @@
 // Membership and leadership requests (thesis §4.1 single-server changes, §3.10 transfer):
 //
 // - MemberList: the applied configuration (voters and learners) with every member's peer and
-//   client address, answered by any node from its own applied state.
+//   client address, answered by any member from its own applied state (a node that is not a
+//   member answers kUnavailable).
 // - MemberAdd{id, peer_addr, client_addr} (leader): proposes add-learner with both addresses in
 //   the ConfChange context (member_context.h). The new node (`kvd --join`) receives the log or a
 //   snapshot as a learner; the leader promotes it to voter automatically once its log is within
@@ -43,7 +44,19 @@ bool awaits_promotion(const raft::ConfChange& change) {
 }  // namespace
 
 void Node::on_member_request(const net::RequestBody& request, Reply reply) {
-  if (std::holds_alternative<net::MemberList>(request)) return reply(member_list());
+  if (std::holds_alternative<net::MemberList>(request)) {
+    // A removed (or not yet added) node's view never changes again: it must not pose as the
+    // cluster's. kUnavailable sends the client on to the next endpoint.
+    raft::ConfState conf = raft_->status().conf;
+    if (!contains(conf.voters, options_.id) && !contains(conf.learners, options_.id)) {
+      return reply(net::Error{base::Code::kUnavailable,
+                              fmt::format("node {} is not a member of the cluster (removed, or "
+                                          "not added yet); ask another node",
+                                          options_.id),
+                              std::nullopt});
+    }
+    return reply(member_list());
+  }
   if (!is_leader_) return reply(not_leader_error());
   if (const auto* add = std::get_if<net::MemberAdd>(&request)) {
     std::string host;
