@@ -1,5 +1,7 @@
 // The leader's queue service in an in-process cluster (test_cluster.h): delivery, ack, retry
 // with backoff, dead-letter, delays, failed atomics, lease expiry and leader changes.
+#include <map>
+
 #include "node/test_cluster.h"
 
 using namespace node_test;
@@ -107,11 +109,15 @@ TEST_CASE("queue: a delayed message is not delivered before its delay") {
   const uint64_t before_ms = wall_ms();
   REQUIRE(write_ok(c, enqueue_write("later", 400)).ok);
   REQUIRE(write_ok(c, enqueue_write("now")).ok);
-  net::QueueDelivery first = next_delivery(s);
-  CHECK(first.payload == "now");
-  net::QueueDelivery second = next_delivery(s);
-  CHECK(second.payload == "later");
-  CHECK(wall_ms() >= before_ms + 400);
+  // Order is not asserted: on a loaded machine the second write may take longer than the delay.
+  std::map<std::string, uint64_t> arrived_ms;
+  for (int i = 0; i < 2; ++i) {
+    net::QueueDelivery d = next_delivery(s);
+    arrived_ms[d.payload] = wall_ms();
+  }
+  REQUIRE(arrived_ms.count("now") == 1);
+  REQUIRE(arrived_ms.count("later") == 1);
+  CHECK(arrived_ms["later"] >= before_ms + 400);
 }
 
 TEST_CASE("queue: an enqueue inside a failed atomic write is never delivered") {
