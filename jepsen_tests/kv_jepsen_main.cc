@@ -74,6 +74,8 @@ int main(int argc, char** argv) {
   flags.add_uint("snapshot-entries", &c.snapshot_entries, "kvd --snapshot-entries");
   flags.add_string("watch-reopen", &watch_reopen,
                    "watch: reopen every stream after S s at the next node (0: never)");
+  flags.add_bool("reads-any-node", &c.reads_any_node,
+                 "register: strong reads start at a random node (fresh client each)");
   flags.add_string("plant", &c.plant, "harness-side planted bug: stale-reads (see README)");
   flags.add_list("plant-kvd-bug", &c.plant_kvd_bugs,
                  "kvd-side planted bug (repeatable; test builds): local-reads, ack-before-fsync, "

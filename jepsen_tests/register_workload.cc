@@ -38,6 +38,8 @@ class RegisterWorkload final : public Workload {
     }
   }
 
+  void start_background(const WorkloadEnv& env) override { endpoints_ = env.endpoints; }
+
   base::Status finish(const WorkloadEnv&, std::chrono::milliseconds) override {
     return base::Status::ok();  // every read is already a check; nothing to drain
   }
@@ -49,10 +51,19 @@ class RegisterWorkload final : public Workload {
     std::optional<net::Versionstamp> versionstamp;
   };
   base::Result<Current> get(Worker& w, const std::string& key_name, bool for_read) {
-    auto entry =
-        options_.stale_reads && for_read
-            ? w.home_only->get(workload_key("register", key_name), net::Consistency::kEventual)
-            : w.client->get(workload_key("register", key_name));
+    const base::Bytes key = workload_key("register", key_name);
+    base::Result<std::optional<net::KvEntry>> entry = base::Status(base::Code::kInternal, "");
+    if (options_.stale_reads && for_read) {
+      entry = w.home_only->get(key, net::Consistency::kEventual);
+    } else if (options_.reads_any_node && for_read && !endpoints_.empty()) {
+      // A fresh client first asks a random node, as a load balancer in front of the cluster
+      // would; a follower must redirect (or answer only what the leader confirms).
+      cli::Client any({endpoints_[w.rng.uniform(endpoints_.size())]},
+                      harness_client_options(w.rng.next() | 1));
+      entry = any.get(key);
+    } else {
+      entry = w.client->get(key);
+    }
     if (!entry.is_ok()) return entry.status();
     Current c;
     if (entry->has_value()) {
@@ -122,6 +133,7 @@ class RegisterWorkload final : public Workload {
   }
 
   WorkloadOptions options_;
+  std::vector<std::string> endpoints_;  // set before the workers start, read-only after
   std::atomic<int64_t> next_op_{0};
   std::atomic<int64_t> next_value_{1};
   std::mutex mu_;

@@ -46,6 +46,7 @@ Json config_json(const RunConfig& c) {
                            {"tick_ms", Json(c.tick_ms)},
                            {"snapshot_entries", Json(c.snapshot_entries)},
                            {"watch_reopen_s", Json(c.watch_reopen_s)},
+                           {"reads_any_node", Json(c.reads_any_node)},
                            {"kvd", Json(c.kvd)},
                            {"kvd_env", env},
                            {"kvd_args", args}});
@@ -112,9 +113,12 @@ base::Status Run::prepare() {
     return base::Status(base::Code::kIoError, "cannot write faults.jsonl");
   auto kinds = expand_nemesis_spec(config_.nemesis);
   if (!kinds.is_ok()) return kinds.status();
-  WorkloadOptions wo{config_.concurrency, config_.seed, config_.nodes,
+  WorkloadOptions wo{config_.concurrency,
+                     config_.seed,
+                     config_.nodes,
                      config_.plant == "stale-reads",
-                     static_cast<int64_t>(config_.watch_reopen_s * 1000)};
+                     static_cast<int64_t>(config_.watch_reopen_s * 1000),
+                     config_.reads_any_node};
   if (!config_.plant.empty() && config_.plant != "stale-reads")
     return base::invalid_argument("unknown --plant '{}' (stale-reads)", config_.plant);
   auto workload = make_workload(config_.workload, wo);

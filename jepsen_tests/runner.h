@@ -36,8 +36,10 @@ struct RunConfig {
   double final_timeout_s = 60;  // bound on the final reads / drain
   uint64_t tick_ms = 20;
   uint64_t snapshot_entries = 1000;
-  double watch_reopen_s = 0;  // watch workload: reopen each stream at the next node (0: never)
-  std::string plant;          // harness-side planted bug: "" or "stale-reads" (see workload.h)
+  double watch_reopen_s = 0;
+  bool reads_any_node = false;  // register: strong reads start at a random node (fresh client)  //
+                                // watch workload: reopen each stream at the next node (0: never)
+  std::string plant;            // harness-side planted bug: "" or "stale-reads" (see workload.h)
   std::map<std::string, std::string> kvd_env;  // extra environment for kvd (planted bugs)
   std::vector<std::string> kvd_args;           // extra kvd flags
   // kvd-side planted bugs (test builds): each becomes `kvd --plant-bug NAME`; see

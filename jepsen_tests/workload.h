@@ -39,6 +39,9 @@ struct WorkloadOptions {
   // process) starting at the next node, so first yields from every node are checked (W4). 0:
   // a watcher keeps its stream until it breaks.
   int64_t watch_reopen_ms = 0;
+  // register: each strong read starts at a random node through a fresh client (as behind a
+  // load balancer) instead of the worker's leader-tracking client.
+  bool reads_any_node = false;
 };
 
 // Everything a workload needs to make clients of its own (listeners, watchers, final reads).
