@@ -19,8 +19,10 @@ def main(dirs):
             print(f"skipping {d}: {e}", file=sys.stderr)
             continue
         config = results.get("config") or {}
+        plants = ([config["plant"]] if config.get("plant") else []) + \
+            [f"kvd {b}" for b in config.get("plant_kvd_bugs") or []]
         key = (config.get("workload"), config.get("nemesis"), config.get("nodes"),
-               config.get("plant") or "")
+               ", ".join(plants))
         row = rows.setdefault(key, {"runs": 0, "ops": 0, "ok": 0, "info": 0, "faults": 0,
                                     "seconds": 0.0, "verdicts": {}})
         summary = results.get("summary") or {}
