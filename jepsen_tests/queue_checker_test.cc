@@ -93,6 +93,28 @@ TEST_CASE("queue: delivery before the delay is early; a retry before its backoff
   CHECK(anomaly(r, "backoff-ignored") == 1);
 }
 
+TEST_CASE("queue: under clock skew the delay tolerance grows by the skew spread, no further") {
+  // A leader whose clock ran 3 s ahead delivered a 5 s delayed message after 2.2 s of real time.
+  HistoryBuilder b;
+  b.op(1, "enqueue", enqueue("m1", 5000), 0, 1)
+      .op(9, "deliver", id("m1"), 2200, 2201)
+      .op(20, "dlq-read", Json(), 9000, 9001, OpType::kOk, dlq({}));
+  CHECK(anomaly(check(b), "early-delivery") == 1);  // no skew allowed: early
+  QueueOptions skewed;
+  skewed.clock_tolerance_ms = 25 + 3000 + 300;  // what the harness sets for a 3 s spread
+  auto r = check_queue(b.operations(), skewed);
+  REQUIRE(r.is_ok());
+  CHECK(r->valid == Validity::kValid);
+  // Earlier than the spread allows is still early.
+  HistoryBuilder c;
+  c.op(1, "enqueue", enqueue("m1", 5000), 0, 1)
+      .op(9, "deliver", id("m1"), 1000, 1001)
+      .op(20, "dlq-read", Json(), 9000, 9001, OpType::kOk, dlq({}));
+  r = check_queue(c.operations(), skewed);
+  REQUIRE(r.is_ok());
+  CHECK(r->valid == Validity::kInvalid);
+}
+
 TEST_CASE("queue: nothing from nowhere: unknown ids and failed enqueues must not be delivered") {
   HistoryBuilder b;
   b.op(1, "enqueue", enqueue("m1"), 0, 1, OpType::kFail)
