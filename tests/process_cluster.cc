@@ -1,8 +1,11 @@
 #include "tests/process_cluster.h"
 
+#include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/in.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -27,12 +30,48 @@ std::string binary_path(const char* env_name) {
   return p;
 }
 
+namespace {
+
+constexpr int kPortsPerCluster = 20;
+// Below Linux's ephemeral range (32768..60999 by default), so that no outgoing connection of
+// any process on the machine can hold one of our ports.
+constexpr int kFirstPort = 20000;
+constexpr int kBlocks = (32760 - kFirstPort) / kPortsPerCluster;
+
+bool port_free(int port) {
+  int fd = socket(AF_INET, SOCK_STREAM, 0);
+  if (fd < 0) return false;
+  int one = 1;
+  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_port = htons(static_cast<uint16_t>(port));
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
+  close(fd);
+  return ok;
+}
+
+// A block of 20 free ports, the first candidate chosen by pid so that parallel test binaries
+// start apart; a block with a port in use (another test's cluster) is skipped.
+int pick_port_block() {
+  int start = static_cast<int>(getpid() % kBlocks);
+  for (int i = 0; i < kBlocks; ++i) {
+    int base = kFirstPort + ((start + i) % kBlocks) * kPortsPerCluster;
+    bool all_free = true;
+    for (int p = base; p < base + kPortsPerCluster && all_free; ++p) all_free = port_free(p);
+    if (all_free) return base;
+  }
+  FATAL("no block of {} free ports in {}..32759", kPortsPerCluster, kFirstPort);
+}
+
+}  // namespace
+
 ProcessCluster::ProcessCluster(ProcessClusterOptions options) : options_(std::move(options)) {
   char templ[] = "/tmp/raftkv-it-XXXXXX";
   ENSURE(mkdtemp(templ) != nullptr);
   dir_ = templ;
-  // 20 ports per test process, spread by pid over 20000..59999.
-  base_port_ = 20000 + static_cast<int>(getpid() % 2000) * 20;
+  base_port_ = pick_port_block();
   for (int i = 1; i <= options_.nodes; ++i) members_.insert(i);
 }
 

@@ -1,5 +1,6 @@
-// Real kvd processes on loopback for integration tests: start, SIGKILL, SIGTERM, restart, and
-// a way to wait for a leader. Ports are picked from a per-process range so parallel test
+// Real kvd processes on loopback for integration tests: start, SIGKILL, SIGTERM, restart, join,
+// and a way to wait for a leader. Each cluster takes a block of 20 free ports below the
+// ephemeral port range (so no outgoing connection can hold one), chosen by pid so parallel test
 // binaries do not collide; data lives under a fresh temporary directory removed at the end.
 #pragma once
 

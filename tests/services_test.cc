@@ -447,6 +447,16 @@ std::optional<net::MemberRole> role_of(cli::Client& client, uint64_t id) {
   return std::nullopt;
 }
 
+// For a failure's message: the end of every started node's log.
+std::string log_tails(ProcessCluster& c) {
+  std::string out;
+  for (int id = 1; id <= 9; ++id) {
+    auto tail = testing_support::run_command("tail -n 6 " + c.log_path(id) + " 2>/dev/null");
+    if (!tail.out.empty()) out += "--- node " + std::to_string(id) + "\n" + tail.out;
+  }
+  return out;
+}
+
 }  // namespace
 
 TEST_CASE(
@@ -469,6 +479,7 @@ TEST_CASE(
   for (int retry = 0; retry < 3 && !added.is_ok() && added.status().code() == base::Code::kTimeout;
        ++retry) {
     auto st4 = c.status(4);
+    MESSAGE("the logs end:\n" << log_tails(c));
     auto st_leader = c.status(c.wait_leader());
     MESSAGE("member add: " << added.status().to_string() << " (node 4 applied "
                            << (st4 ? st4->applied : 0) << ", leader last index "
@@ -506,7 +517,8 @@ TEST_CASE(
   REQUIRE_MESSAGE(removed_leader.is_ok(), removed_leader.status().to_string());
   c.forget(leader);
   int new_leader = c.wait_leader();
-  REQUIRE(new_leader != 0);
+  REQUIRE_MESSAGE(new_leader != 0, "no leader after removing the leader; the logs end:\n"
+                                       << log_tails(c));
   CHECK(new_leader != leader);
   c.kill9(leader);
   acked = writer.acknowledged();
