@@ -548,3 +548,32 @@ TEST_CASE(
   CHECK(listed.out.find("\"role\":\"learner\"") == std::string::npos);
   MESSAGE(writer.acknowledged() << " acknowledged writes, all readable after every step");
 }
+
+TEST_CASE(
+    "services: kv member add of a node that never catches up fails with a clear message after "
+    "10 s; kv member list shows it as a learner until kv member remove takes it out") {
+  ProcessCluster c;
+  c.start_all();
+  REQUIRE(c.wait_leader() != 0);
+  const std::string kv = testing_support::binary_path("KV") + " --endpoints " + c.endpoints();
+  auto started = Clock::now();
+  auto add = testing_support::run_command(kv + " member add 5 " + c.peer_addr(5) + " " +
+                                          c.client_addr(5));  // node 5 is never started
+  auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - started);
+  CHECK(add.exit_code == 1);
+  CHECK_MESSAGE(
+      add.err.find("node 5 was added as a learner but has not caught up in 10 s; it "
+                   "stays a learner and will be promoted when it catches up") != std::string::npos,
+      add.err);
+  CHECK(took >= 10s);
+  auto listed = testing_support::run_command(kv + " --json member list");
+  REQUIRE(listed.exit_code == 0);
+  CHECK_MESSAGE(listed.out.find("{\"id\":5,\"role\":\"learner\"") != std::string::npos, listed.out);
+  auto text = testing_support::run_command(kv + " member list");
+  CHECK(text.out.find("5  learner") != std::string::npos);
+  auto removed = testing_support::run_command(kv + " member remove 5");
+  CHECK_MESSAGE(removed.exit_code == 0, removed.err);
+  auto after = testing_support::run_command(kv + " --json member list");
+  CHECK(after.out.find("\"id\":5") == std::string::npos);
+  CHECK(after.out.find("\"id\":3,\"role\":\"voter\"") != std::string::npos);
+}
