@@ -6,8 +6,8 @@
 namespace jepsen {
 
 const std::vector<std::string>& workload_names() {
-  static const std::vector<std::string> names{"register", "bank",  "append",
-                                              "set",      "queue", "watch"};
+  static const std::vector<std::string> names{"register", "bank",  "append", "set",
+                                              "queue",    "watch", "expiry"};
   return names;
 }
 
@@ -20,9 +20,10 @@ base::Result<CheckResult> check_workload(std::string_view workload,
   if (workload == "set") return check_set(ops);
   if (workload == "queue") return check_queue(ops, options.queue_options);
   if (workload == "watch") return check_watch(ops);
+  if (workload == "expiry") return check_expiry(ops, options.expiry_options);
   return base::invalid_argument(
       "unknown workload \"{}\" (one of register, bank, append, set, "
-      "queue, watch)",
+      "queue, watch, expiry)",
       workload);
 }
 

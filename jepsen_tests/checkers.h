@@ -8,6 +8,7 @@
 #include "base/status.h"
 #include "jepsen_tests/append_checker.h"
 #include "jepsen_tests/bank_checker.h"
+#include "jepsen_tests/expiry_checker.h"
 #include "jepsen_tests/queue_checker.h"
 #include "jepsen_tests/register_checker.h"
 
@@ -18,9 +19,10 @@ struct CheckOptions {
   AppendOptions append_options;
   BankOptions bank_options;
   QueueOptions queue_options;
+  ExpiryOptions expiry_options;
 };
 
-// "register", "bank", "append", "set", "queue", "watch".
+// "register", "bank", "append", "set", "queue", "watch", "expiry".
 const std::vector<std::string>& workload_names();
 // Errors on an unknown workload or a malformed history.
 base::Result<CheckResult> check_workload(std::string_view workload,

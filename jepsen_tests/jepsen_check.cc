@@ -14,7 +14,7 @@ constexpr int kUsageError = 3;
 
 const char* kUsage =
     "usage: jepsen_check --workload W HISTORY.jsonl [options]\n"
-    "  --workload W        register | bank | append | set | queue | watch\n"
+    "  --workload W        register | bank | append | set | queue | watch | expiry\n"
     "  --faults FILE       fault timeline (faults.jsonl) for the report\n"
     "  --out DIR           write DIR/results.json and DIR/report.html\n"
     "  --key-budget-ms N   register: search time per key before 'unknown' (default 10000)\n"

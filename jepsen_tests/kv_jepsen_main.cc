@@ -16,7 +16,7 @@ constexpr const char* kUsage =
     "fault-injecting proxy), drives concurrent clients, injects faults, heals, does final\n"
     "reads, and checks the recorded history. DIR gets config.json, history.jsonl (format:\n"
     "jepsen_tests/HISTORY.md), faults.jsonl, n<ID>.log, n<ID>/data, results.json, report.html.\n\n"
-    "workloads: register, bank, append, set, queue, watch\n"
+    "workloads: register, bank, append, set, queue, watch, expiry\n"
     "nemeses:   none, all, kill (kill-one, kill-minority, kill-leader, kill-all),\n"
     "           pause (pause-leader, pause-minority), partition (partition-halves,\n"
     "           partition-leader, partition-one, partition-ring, partition-bridge,\n"
@@ -56,7 +56,8 @@ int main(int argc, char** argv) {
               final_timeout = "60", watch_reopen = "0";
   std::vector<std::string> env;
   base::Flags flags(kUsage);
-  flags.add_string("workload", &c.workload, "register | bank | append | set | queue | watch");
+  flags.add_string("workload", &c.workload,
+                   "register | bank | append | set | queue | watch | expiry");
   flags.add_string("nemesis", &c.nemesis, "comma list of fault kinds or groups (see above)");
   flags.add_int("nodes", &nodes, "cluster size (3 or 5)");
   flags.add_string("time-limit", &time_limit, "length of the faulted period, seconds");

@@ -290,8 +290,10 @@ CheckResult Run::check(const std::vector<Operation>& ops) {
   // Under clock skew the leader's clock decides when a delayed message or a retry is due, and
   // leaders change: a timer set on one skewed clock can fire early by the spread between the
   // skews in force (plus ~100 ms for kvd to re-read its clock file, and the anchor's rounding).
-  if (const int64_t spread = nemesis_->clock_skew_spread_ms(); spread > 0)
+  if (const int64_t spread = nemesis_->clock_skew_spread_ms(); spread > 0) {
     options.queue_options.clock_tolerance_ms += spread + 300;
+    options.expiry_options.tolerance_ms += spread + 300;
+  }
   auto checked = check_workload(config_.workload, ops, options);
   CheckResult result;
   if (!checked.is_ok()) {

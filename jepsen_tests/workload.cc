@@ -22,8 +22,9 @@ base::Result<std::unique_ptr<Workload>> make_workload(const std::string& name,
   if (name == "set") return make_set_workload(options);
   if (name == "queue") return make_queue_workload(options);
   if (name == "watch") return make_watch_workload(options);
-  return base::invalid_argument("unknown workload '{}' (register, bank, append, set, queue, watch)",
-                                name);
+  if (name == "expiry") return make_expiry_workload(options);
+  return base::invalid_argument(
+      "unknown workload '{}' (register, bank, append, set, queue, watch, expiry)", name);
 }
 
 base::Bytes workload_key(std::string_view space, std::string_view name) {

@@ -84,7 +84,7 @@ class Workload {
   virtual CheckOptions check_options() const { return {}; }
 };
 
-// "register", "bank", "append", "set", "queue", "watch"; an error for anything else.
+// "register", "bank", "append", "set", "queue", "watch", "expiry"; an error otherwise.
 base::Result<std::unique_ptr<Workload>> make_workload(const std::string& name,
                                                       const WorkloadOptions& options);
 
@@ -94,6 +94,7 @@ std::unique_ptr<Workload> make_append_workload(const WorkloadOptions& options);
 std::unique_ptr<Workload> make_set_workload(const WorkloadOptions& options);
 std::unique_ptr<Workload> make_queue_workload(const WorkloadOptions& options);
 std::unique_ptr<Workload> make_watch_workload(const WorkloadOptions& options);
+std::unique_ptr<Workload> make_expiry_workload(const WorkloadOptions& options);
 
 // ---- helpers shared by the workloads
 // Tuple key ["jepsen", space, name] (kvstate::encode_key).
