@@ -19,7 +19,9 @@ const char* kUsage =
     "  --out DIR           write DIR/results.json and DIR/report.html\n"
     "  --key-budget-ms N   register: search time per key before 'unknown' (default 10000)\n"
     "  --bank-total N      bank: expected total (default: the first read's total)\n"
-    "  --clock-tolerance-ms N  queue: allowed early delivery (default 25)\n"
+    "  --clock-tolerance-ms N  queue, expiry: allowed early delivery / expiry (default 25;\n"
+    "                      a clock-skew run used 25 + clock_skew_spread_ms + 300, see\n"
+    "                      results.json)\n"
     "exit status: 0 valid, 1 invalid, 2 unknown, 3 usage or input error\n";
 
 struct Args {
@@ -50,7 +52,7 @@ bool parse_args(int argc, char** argv, Args& a) {
     else if (arg == "--bank-total" && has_value && parse_int(argv[++i], n))
       a.options.bank_options.total = n;
     else if (arg == "--clock-tolerance-ms" && has_value && parse_int(argv[++i], n))
-      a.options.queue_options.clock_tolerance_ms = n;
+      a.options.queue_options.clock_tolerance_ms = a.options.expiry_options.tolerance_ms = n;
     else if (!arg.starts_with("--") && a.history.empty())
       a.history = arg;
     else
