@@ -124,6 +124,7 @@ base::Status Node::recover() {
   raft::Config config;
   config.id = options_.id;
   config.election_ticks = options_.election_ticks;
+  config.check_quorum = options_.check_quorum;
   config.heartbeat_ticks = options_.heartbeat_ticks;
   config.seed = seed;
   if (!options_.join)

@@ -91,6 +91,8 @@ class Node final : private ServiceHost {
     Reply reply;
     std::chrono::steady_clock::time_point deadline;
     std::chrono::steady_clock::time_point requested_at;  // of its current ReadIndex round
+    // Set for a read barrier (ServiceHost::read_barrier): called instead of reading.
+    std::function<void()> confirmed;
   };
   struct PendingMemberChange {
     raft::ConfChange change;
@@ -114,6 +116,8 @@ class Node final : private ServiceHost {
   }
   void propose_command(kvstate::Command command) override { batch_.push_back(std::move(command)); }
   net::Error not_leader_error() const override;
+  void read_barrier(std::function<void()> confirmed,
+                    std::function<void(net::Error)> failed) override;
   uint64_t now_ms() const override;
 
   base::Status recover();

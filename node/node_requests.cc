@@ -3,6 +3,7 @@
 // ReadIndex round shared by every read that arrived meanwhile (thesis §6.4).
 #include <chrono>
 
+#include "base/check.h"
 #include "base/log.h"
 #include "node/convert.h"
 #include "node/node.h"
@@ -210,7 +211,23 @@ void Node::answer_reads() {
   }
 }
 
+void Node::read_barrier(std::function<void()> confirmed, std::function<void(net::Error)> failed) {
+  auto now = std::chrono::steady_clock::now();
+  Reply on_error = [failed = std::move(failed)](net::ResponseBody body) {
+    auto* error = std::get_if<net::Error>(&body);
+    ENSURE(error != nullptr);  // a barrier is only ever answered with an error
+    failed(std::move(*error));
+  };
+  reads_unindexed_.push_back(std::make_unique<PendingRead>(PendingRead{
+      net::SnapshotRead{}, std::move(on_error),
+      now + std::chrono::milliseconds(options_.read_timeout_ms), now, std::move(confirmed)}));
+}
+
 void Node::serve_read(PendingRead& pending) {
+  if (pending.confirmed) {
+    pending.confirmed();
+    return;
+  }
   auto result = state_.read(to_ranges(pending.read.ranges));
   if (!result.is_ok()) {
     pending.reply(error_of(result.status()));

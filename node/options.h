@@ -39,6 +39,8 @@ struct NodeOptions {
   // leader's last index (and a leadership transfer or member change waits this long at most).
   uint64_t promote_lag_entries = 64;
   uint64_t member_change_timeout_ms = 10000;
+  // Off only in tests that need a leader cut off from its quorum that has not yet noticed.
+  bool check_quorum = true;
 #ifdef RAFTKV_TEST_HOOKS
   // Planted bugs, the skewed clock and the sync journal (test builds only); null: none.
   std::shared_ptr<TestHooks> test_hooks;

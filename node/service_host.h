@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 
 #include "kvstate/command.h"
 #include "kvstate/state_machine.h"
@@ -26,6 +27,12 @@ class ServiceHost {
   virtual void propose_command(kvstate::Command command) = 0;
   // "Not the leader" with a leader hint when one is known.
   virtual net::Error not_leader_error() const = 0;
+  // Calls `confirmed` once a ReadIndex round that started after this call has confirmed this
+  // node's leadership and the state has applied up to that round's index: from then on the
+  // state holds every write acknowledged before the call. If no round confirms it in time,
+  // `failed` gets the error instead. Exactly one of the two is called, on the node thread.
+  virtual void read_barrier(std::function<void()> confirmed,
+                            std::function<void(net::Error)> failed) = 0;
   // The leader's clock for proposals, never behind the replicated clock (ms since the epoch).
   virtual uint64_t now_ms() const = 0;
 

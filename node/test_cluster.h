@@ -77,8 +77,10 @@ inline std::string client_addr_of(raft::NodeId id) {
 // is thread-safe (background writers run while the test adds nodes).
 class Cluster {
  public:
-  explicit Cluster(int count, uint64_t snapshot_entries = 50)
-      : snapshot_entries_(snapshot_entries) {
+  // `adjust` may change each node's options before it starts.
+  using Adjust = std::function<void(raft::NodeId, node::NodeOptions&)>;
+  explicit Cluster(int count, uint64_t snapshot_entries = 50, Adjust adjust = {})
+      : snapshot_entries_(snapshot_entries), adjust_(std::move(adjust)) {
     for (int i = 1; i <= count; ++i) initial_peers_[i] = peer_addr_of(i);
     for (int i = 1; i <= count; ++i) start_node(i, false);
   }
@@ -103,6 +105,7 @@ class Cluster {
     o.election_ticks = 20;
     o.seed = 100 + id;
     o.snapshot_entries = snapshot_entries_;
+    if (adjust_) adjust_(id, o);
     auto transport = std::make_unique<RouterTransport>(router, id);
     auto created = node::Node::open(o, *transport);
     REQUIRE(created.is_ok());
@@ -171,6 +174,7 @@ class Cluster {
 
  private:
   uint64_t snapshot_entries_;
+  Adjust adjust_;
   std::map<raft::NodeId, std::string> initial_peers_;
   std::mutex mutex_;
   std::map<raft::NodeId, std::unique_ptr<RouterTransport>> transports_;

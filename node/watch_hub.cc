@@ -42,7 +42,28 @@ void WatchHub::subscribe(Origin origin, net::Watch watch, Reply reply) {
   if (origin.connection != 0 || origin.request_id != 0) by_origin_[origin] = id;
   streams_.emplace(id, std::move(s));
   due_.insert(id);
+  if (any_node) {
+    streams_.at(id).confirmed = true;  // planted bug: no read barrier either
+    flush();
+    return;
+  }
+  host_.read_barrier([this, id] { on_confirmed(id); },
+                     [this, id](net::Error error) { fail(id, std::move(error)); });
+}
+
+void WatchHub::on_confirmed(uint64_t stream_id) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return;  // cancelled, closed or ended meanwhile
+  it->second.confirmed = true;
+  due_.insert(stream_id);
   flush();
+}
+
+void WatchHub::fail(uint64_t stream_id, net::Error error) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end()) return;
+  it->second.reply(std::move(error));
+  remove(stream_id);
 }
 
 bool WatchHub::cancel(Origin stream) {
@@ -75,7 +96,7 @@ bool WatchHub::may_send(const Stream& stream) const {
 #ifdef RAFTKV_TEST_HOOKS
   if (planted_stale_watch) return true;
 #endif
-  if (!host_.serving_as_leader()) return false;
+  if (!host_.serving_as_leader() || !stream.confirmed) return false;
   return !stream.min_versionstamp || host_.applied_index() >= stream.min_versionstamp->raft_index();
 }
 

@@ -8,10 +8,12 @@
 // not sent.
 //
 // Never older: nothing is sent before (a) this node serves as leader (it applied the first
-// entry of its term, so its state holds every entry an earlier leader could have served from)
-// and (b) it applied the entry of the subscription's min_versionstamp. Together with the
-// client's own filter, a watcher never sees a versionstamp older than one it already saw,
-// also across leader changes.
+// entry of its term, so its state holds every entry an earlier leader could have served from),
+// (b) a ReadIndex round started after the subscription confirmed that it still leads and it
+// applied up to that round's index (so the first array holds every write acknowledged before
+// the watch was opened, even on a deposed leader that has not noticed yet), and (c) it applied
+// the entry of the subscription's min_versionstamp. Together with the client's own filter, a
+// watcher never sees a versionstamp older than one it already saw, also across leader changes.
 //
 // Streams end with NotLeader when this node stops leading, with StreamEnd on Cancel, and
 // silently when their connection closes. Single-threaded: the node thread calls everything.
@@ -62,11 +64,14 @@ class WatchHub {
     std::vector<base::Bytes> keys;
     std::optional<kvstate::Versionstamp> min_versionstamp;
     Reply reply;
+    bool confirmed = false;  // its read barrier passed: the first array may go out
     bool sent_initial = false;
     // Per key, the versionstamp of the last array sent (nullopt: absent).
     std::vector<std::optional<kvstate::Versionstamp>> last_sent;
   };
 
+  void on_confirmed(uint64_t stream_id);
+  void fail(uint64_t stream_id, net::Error error);
   void remove(uint64_t stream_id);
   bool may_send(const Stream& stream) const;
   void send(Stream& stream);

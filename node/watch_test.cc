@@ -211,6 +211,34 @@ TEST_CASE("watch: across a leader change the stream ends and the resumed watch n
   c.router.isolate(old_leader, false);
 }
 
+TEST_CASE("watch: a leader cut off from its quorum never opens a watch with a stale first array") {
+  // Without check quorum the cut-off leader keeps believing it leads: the case a real leader is
+  // in until it notices. A watch opened there after a newer write was acknowledged elsewhere
+  // must not start from the old value: its read barrier never confirms, so the stream fails.
+  Cluster c(3, 50, [](raft::NodeId, node::NodeOptions& o) {
+    o.check_quorum = false;
+    o.read_timeout_ms = 1500;
+  });
+  raft::NodeId old_leader = c.wait_leader();
+  REQUIRE(old_leader != 0);
+  REQUIRE(write_ok(c, set_write(k("s"), "old")).ok);
+  c.router.isolate(old_leader, true);
+  raft::NodeId new_leader = c.wait_leader(old_leader);
+  REQUIRE(new_leader != 0);
+  auto newer = c.call(new_leader, set_write(k("s"), "new"));
+  REQUIRE(std::holds_alternative<net::AtomicWriteResult>(newer));
+  REQUIRE(c.node(old_leader).status().role == net::Role::kLeader);  // it has not noticed
+  StreamCollector s;
+  c.node(old_leader).submit(net::Watch{{k("s")}, std::nullopt}, s.reply(), {8, 1});
+  auto first = s.next();
+  REQUIRE(first.has_value());
+  if (auto* event = std::get_if<net::WatchEvent>(&*first))
+    FAIL("the cut-off leader sent a first array: " << value_of(*event, 0).value_or("<none>"));
+  REQUIRE(std::holds_alternative<net::Error>(*first));
+  CHECK(std::get<net::Error>(*first).code == base::Code::kUnavailable);
+  c.router.isolate(old_leader, false);
+}
+
 TEST_CASE("expiry: the leader deletes an expired key and its watcher sees it go") {
   Cluster c(3);
   raft::NodeId leader = c.wait_leader();
