@@ -16,6 +16,7 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
+#include <mutex>
 #include <thread>
 
 #include "base/check.h"
@@ -33,18 +34,30 @@ base::Status errno_status(std::string_view what) {
 
 }  // namespace
 
+// kvd ports are reused when a node restarts, so they come from below Linux's ephemeral range
+// (32768..60999): there, any outgoing connection on the machine (a client's, the proxy's) could
+// take a dead node's port and its restart would fail to listen.
 base::Result<std::string> pick_free_loopback_port() {
-  const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return errno_status("socket");
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  socklen_t len = sizeof sa;
-  const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0 &&
-                  ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) == 0;
-  ::close(fd);
-  if (!ok) return errno_status("bind");
-  return "127.0.0.1:" + std::to_string(ntohs(sa.sin_port));
+  constexpr int kFirst = 20000, kEnd = 32760;
+  static std::mutex mutex;
+  static int next = kFirst + static_cast<int>(::getpid() * 37 % (kEnd - kFirst));
+  std::lock_guard lock(mutex);
+  for (int tries = 0; tries < kEnd - kFirst; ++tries) {
+    const int port = next;
+    next = next + 1 == kEnd ? kFirst : next + 1;  // never hand out the same port twice soon
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    if (fd < 0) return errno_status("socket");
+    int one = 1;
+    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    sa.sin_port = htons(static_cast<uint16_t>(port));
+    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
+    ::close(fd);
+    if (ok) return "127.0.0.1:" + std::to_string(port);
+  }
+  return base::Status(base::Code::kInternal, "no free loopback port in 20000..32759");
 }
 
 KvdHooks kvd_hooks(const std::string& kvd_path) {

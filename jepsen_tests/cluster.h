@@ -122,7 +122,7 @@ class Cluster {
   std::vector<std::string> crashes_;
 };
 
-// Reserves a free loopback port by binding port 0 and closing the socket ("127.0.0.1:P").
+// A free loopback port below the ephemeral range, probed by binding it ("127.0.0.1:P").
 base::Result<std::string> pick_free_loopback_port();
 
 }  // namespace jepsen
