@@ -177,6 +177,10 @@ base::Result<net::ResponseBody> Client::request(const net::RequestBody& body, Ki
       backoff(attempt);
       continue;
     }
+    // A removal whose earlier attempt may have applied: "not a member" now means it did.
+    if (error->code == base::Code::kNotFound && maybe_applied &&
+        std::holds_alternative<net::MemberRemove>(body))
+      return request(net::MemberList{}, Kind::kAdmin);
     return error->to_status();  // a definite answer: the request was refused
   }
   if (kind == Kind::kWrite && maybe_applied) {

@@ -89,6 +89,20 @@ TEST_CASE("client: a write sent but never answered is an unknown outcome, not a 
   CHECK(f.cluster->applied_writes() == 1);
 }
 
+TEST_CASE("client: a member removal whose answer was lost is not reported as 'not a member'") {
+  Fixture f;
+  f.cluster->lose_next_answers(1);  // the removal applies, its answer is lost, the retry sees
+  auto removed = f.client.call_leader(net::MemberRemove{3});  // "not a member" (kNotFound)
+  REQUIRE(removed.is_ok());
+  auto* list = std::get_if<net::MemberListResult>(&*removed);
+  REQUIRE(list != nullptr);
+  CHECK(list->members.size() == 2);
+  // Without a lost answer, removing a non-member is a definite refusal.
+  auto again = f.client.call_leader(net::MemberRemove{3});
+  REQUIRE_FALSE(again.is_ok());
+  CHECK(again.status().code() == base::Code::kNotFound);
+}
+
 TEST_CASE("client: nothing reachable is 'unavailable' with every endpoint's reason") {
   Fixture f;
   for (size_t n = 0; n < 3; ++n) f.cluster->set_down(n, true);

@@ -58,7 +58,9 @@ net::Versionstamp stamp(uint64_t version) {
 
 }  // namespace
 
-FakeCluster::FakeCluster(size_t nodes) : nodes_(nodes) {}
+FakeCluster::FakeCluster(size_t nodes) : nodes_(nodes) {
+  for (uint64_t id = 1; id <= nodes; ++id) members_.insert(id);
+}
 
 std::unique_ptr<Connector> FakeCluster::connector() {
   return std::make_unique<FakeConnector>(shared_from_this());
@@ -224,6 +226,21 @@ base::Result<net::ResponseBody> FakeCluster::handle(size_t node, const net::Requ
       return base::Status(base::Code::kUnavailable, "connection reset");
     }
     return net::ResponseBody(result);
+  }
+  if (std::holds_alternative<net::MemberList>(body) ||
+      std::holds_alternative<net::MemberRemove>(body)) {
+    if (auto* remove = std::get_if<net::MemberRemove>(&body)) {
+      if (members_.erase(remove->id) == 0) {
+        return net::ResponseBody(net::Error{base::Code::kNotFound, "not a member", std::nullopt});
+      }
+      if (lose_answers_ > 0) {
+        --lose_answers_;
+        return base::Status(base::Code::kUnavailable, "connection reset");
+      }
+    }
+    net::MemberListResult list;
+    for (uint64_t id : members_) list.members.push_back(net::Member{id});
+    return net::ResponseBody(list);
   }
   if (std::holds_alternative<net::QueueAck>(body) || std::holds_alternative<net::QueueNack>(body) ||
       std::holds_alternative<net::QueueExtend>(body)) {

@@ -1,6 +1,7 @@
 // Test double for cli::Client tests: an in-process "cluster" of nodes behind the Connector /
 // Channel interfaces, with one leader, a tiny store with exactly-once sessions, watch streams,
-// queue deliveries and scripted faults (nodes down, answers lost after applying). Test-only.
+// queue deliveries, member list/remove and scripted faults (nodes down, answers lost after
+// applying). Test-only.
 #pragma once
 
 #include <map>
@@ -22,7 +23,8 @@ class FakeCluster : public std::enable_shared_from_this<FakeCluster> {
   // ---- knobs (thread-safe)
   void set_leader(size_t node);
   void set_down(size_t node, bool down);  // down: connects fail, open channels break
-  void lose_next_answers(int n);          // apply the next n writes, then report a lost answer
+  // Apply the next n writes (or member removals), then report a lost answer.
+  void lose_next_answers(int n);
   void give_hints(bool hints);
   // Queue: pushes a delivery to every listener on the leader.
   void deliver(net::QueueDelivery delivery);
@@ -58,6 +60,7 @@ class FakeCluster : public std::enable_shared_from_this<FakeCluster> {
   std::set<size_t> down_;
   bool hints_ = true;
   int lose_answers_ = 0;
+  std::set<uint64_t> members_;
   std::map<base::Bytes, net::KvEntry> data_;
   uint64_t version_ = 0;
   std::map<std::pair<uint64_t, uint64_t>, net::AtomicWriteResult> sessions_;

@@ -108,6 +108,9 @@ TEST_CASE("membership: removing a follower, then the leader, leaves a working cl
   REQUIRE(list != nullptr);
   CHECK(list->members.size() == 2);
   CHECK_FALSE(find_member(*list, follower).has_value());
+  auto again = c.call_leader(net::MemberRemove{follower});
+  REQUIRE(std::holds_alternative<net::Error>(again));
+  CHECK(std::get<net::Error>(again).code == base::Code::kNotFound);
   uint64_t before = writer.acknowledged();
   REQUIRE(eventually([&] { return writer.acknowledged() >= before + 5; }));
 

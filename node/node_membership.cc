@@ -83,6 +83,14 @@ void Node::on_member_request(const net::RequestBody& request, Reply reply) {
     return propose_member_change(std::move(change), std::move(reply));
   }
   if (const auto* remove = std::get_if<net::MemberRemove>(&request)) {
+    // kNotFound (not "invalid"): a client whose earlier attempt lost its answer learns from it
+    // that the removal applied.
+    raft::ConfState conf = raft_->status().conf;
+    if (!contains(conf.voters, remove->id) && !contains(conf.learners, remove->id)) {
+      return reply(net::Error{base::Code::kNotFound,
+                              fmt::format("node {} is not a member of the cluster", remove->id),
+                              std::nullopt});
+    }
     raft::ConfChange change{raft::ConfChange::Type::kRemoveNode, remove->id, ""};
     return propose_member_change(std::move(change), std::move(reply));
   }
