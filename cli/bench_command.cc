@@ -578,18 +578,6 @@ base::Result<double> parse_seconds(const std::string& flag, const std::string& t
   return v;
 }
 
-std::vector<std::string> split_endpoints(const std::string& text) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= text.size()) {
-    size_t comma = text.find(',', start);
-    if (comma == std::string::npos) comma = text.size();
-    if (comma > start) out.push_back(text.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
 struct ParsedArgs {
   BenchOptions options;
   bool help = false;

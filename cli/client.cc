@@ -29,6 +29,17 @@ bool is_transient(base::Code code) {
 
 }  // namespace
 
+std::vector<std::string> split_endpoints(std::string_view text) {
+  std::vector<std::string> out;
+  size_t start = 0;
+  while (start <= text.size()) {
+    size_t comma = std::min(text.find(',', start), text.size());
+    if (comma > start) out.emplace_back(text.substr(start, comma - start));
+    start = comma + 1;
+  }
+  return out;
+}
+
 Client::Client(std::vector<std::string> endpoints, ClientOptions options,
                std::unique_ptr<Connector> connector)
     : options_(options),

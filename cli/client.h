@@ -22,6 +22,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/rng.h"
@@ -55,6 +56,9 @@ struct QueueListenOptions {
   uint64_t max_messages = 0;          // return after this many handled deliveries; 0 = never
   std::function<bool()> should_stop;  // polled between deliveries; may be empty
 };
+
+// "127.0.0.1:4501,127.0.0.1:4502" -> one address each; empty items are dropped.
+std::vector<std::string> split_endpoints(std::string_view text);
 
 class Client {
  public:

@@ -2,7 +2,6 @@
 
 #include <iostream>
 #include <span>
-#include <sstream>
 
 #include "base/flags.h"
 #include "cli/bench_command.h"
@@ -32,15 +31,6 @@ void print_help(std::ostream& out) {
          "Values are JSON, stored V8-serialized as Deno stores them; {\"u64\":\"<decimal>\"} is a\n"
          "KvU64 and {\"bytes\":\"<base64>\"} a byte value. `kv <command> --help` for details.\n"
          "Exit codes: 0 ok, 1 error, 2 bad arguments, 3 a check failed, 4 outcome unknown.\n";
-}
-
-std::vector<std::string> split_endpoints(const std::string& text) {
-  std::vector<std::string> out;
-  std::stringstream items(text);
-  for (std::string item; std::getline(items, item, ',');) {
-    if (!item.empty()) out.push_back(item);
-  }
-  return out;
 }
 
 }  // namespace

@@ -8,12 +8,6 @@ using namespace node_test;
 
 namespace {
 
-uint64_t wall_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 net::AtomicWrite enqueue_write(std::string payload, uint64_t delay_ms = 0,
                                std::vector<uint32_t> backoff = {},
                                std::vector<base::Bytes> keys_if_undelivered = {}) {

@@ -215,6 +215,13 @@ class StreamCollector {
   std::shared_ptr<State> state_ = std::make_shared<State>();
 };
 
+// This machine's wall clock in ms since the epoch (what a node stamps entries with).
+inline uint64_t wall_ms() {
+  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                   std::chrono::system_clock::now().time_since_epoch())
+                                   .count());
+}
+
 // A one-part string key in the tuple encoding: 0x02 name 0x00.
 inline std::string k(const std::string& name) {
   return std::string(1, '\x02') + name + std::string(1, '\0');

@@ -32,12 +32,6 @@ uint64_t index_of(const net::Versionstamp& v) {
   return out;
 }
 
-uint64_t wall_ms() {
-  return static_cast<uint64_t>(std::chrono::duration_cast<std::chrono::milliseconds>(
-                                   std::chrono::system_clock::now().time_since_epoch())
-                                   .count());
-}
-
 }  // namespace
 
 TEST_CASE("watch: the first array holds the current entries, then a fresh array per change") {

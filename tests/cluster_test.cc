@@ -14,36 +14,17 @@
 #include "net/client_codec.h"
 #include "net/client_connection.h"
 #include "net/frame.h"
+#include "tests/client_helpers.h"
 #include "tests/process_cluster.h"
 
 using namespace std::chrono_literals;
+using cli::split_endpoints;
+using testing_support::bytes_value;
+using testing_support::key;
+using testing_support::patient;
 using testing_support::ProcessCluster;
 
 namespace {
-
-base::Bytes key(const std::string& name) {
-  return kvstate::encode_key({kvstate::KeyPart::string(name)}).value();
-}
-
-net::Value bytes_value(const std::string& v) { return net::Value{net::ValueEncoding::kBytes, v}; }
-
-std::vector<std::string> split_endpoints(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
-cli::ClientOptions patient() {
-  cli::ClientOptions o;
-  o.deadline = 30s;
-  return o;
-}
 
 // Eventual read of `k` on one node only.
 std::optional<std::string> read_on(ProcessCluster& c, int id, const base::Bytes& k) {

@@ -9,36 +9,18 @@
 
 #include "cli/client.h"
 #include "kvstate/key.h"
+#include "tests/client_helpers.h"
 #include "tests/process_cluster.h"
 #include "wal/power_loss.h"
 
 using namespace std::chrono_literals;
+using cli::split_endpoints;
+using testing_support::key;
+using testing_support::patient;
 using testing_support::ProcessCluster;
 using testing_support::ProcessClusterOptions;
 
 namespace {
-
-base::Bytes key(const std::string& name) {
-  return kvstate::encode_key({kvstate::KeyPart::string(name)}).value();
-}
-
-std::vector<std::string> split_endpoints(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
-cli::ClientOptions patient() {
-  cli::ClientOptions o;
-  o.deadline = 30s;
-  return o;
-}
 
 // Writes n keys one by one, kills every node, rolls every data directory back, restarts, and
 // returns how many acknowledged writes are missing.

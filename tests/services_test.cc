@@ -15,39 +15,18 @@
 #include "cli/client.h"
 #include "cli/watch.h"
 #include "kvstate/key.h"
+#include "tests/client_helpers.h"
 #include "tests/process_cluster.h"
 
 using namespace std::chrono_literals;
+using cli::split_endpoints;
+using testing_support::bytes_value;
+using testing_support::key;
+using testing_support::patient;
 using testing_support::ProcessCluster;
 using Clock = std::chrono::steady_clock;
 
 namespace {
-
-base::Bytes key(const std::string& a, const std::string& b = "") {
-  std::vector<kvstate::KeyPart> parts{kvstate::KeyPart::string(a)};
-  if (!b.empty()) parts.push_back(kvstate::KeyPart::string(b));
-  return kvstate::encode_key(parts).value();
-}
-
-net::Value bytes_value(const std::string& v) { return net::Value{net::ValueEncoding::kBytes, v}; }
-
-std::vector<std::string> split_endpoints(const std::string& s) {
-  std::vector<std::string> out;
-  size_t start = 0;
-  while (start <= s.size()) {
-    size_t comma = s.find(',', start);
-    if (comma == std::string::npos) comma = s.size();
-    out.push_back(s.substr(start, comma - start));
-    start = comma + 1;
-  }
-  return out;
-}
-
-cli::ClientOptions patient() {
-  cli::ClientOptions o;
-  o.deadline = 30s;
-  return o;
-}
 
 bool wait_until(const std::function<bool()>& done, std::chrono::seconds deadline = 30s) {
   auto end = Clock::now() + deadline;

@@ -17,19 +17,9 @@
 namespace wal {
 namespace {
 
+using testing::create;
+using testing::open_env;
 using testing::TempDir;
-
-std::unique_ptr<SyncJournalEnv> open_env(const std::string& dir) {
-  auto env = SyncJournalEnv::open(dir);
-  REQUIRE_MESSAGE(env.is_ok(), env.status().to_string());
-  return std::move(env).value();
-}
-
-std::unique_ptr<File> create(Env& env, const std::string& path) {
-  auto file = env.open(path, OpenMode::kCreateNew);
-  REQUIRE_MESSAGE(file.is_ok(), file.status().to_string());
-  return std::move(file).value();
-}
 
 std::string contents(const std::string& path) {
   std::ifstream in(path, std::ios::binary);

@@ -15,6 +15,8 @@
 namespace wal {
 namespace {
 
+using testing::create;
+using testing::open_env;
 using testing::TempDir;
 
 uint64_t inode_of(const std::string& path) {
@@ -27,18 +29,6 @@ SyncJournalState journal_of(const std::string& dir) {
   auto state = read_sync_journal(join_path(dir, kSyncJournalName));
   REQUIRE_MESSAGE(state.is_ok(), state.status().to_string());
   return std::move(state).value();
-}
-
-std::unique_ptr<SyncJournalEnv> open_env(const std::string& dir) {
-  auto env = SyncJournalEnv::open(dir);
-  REQUIRE_MESSAGE(env.is_ok(), env.status().to_string());
-  return std::move(env).value();
-}
-
-std::unique_ptr<File> create(Env& env, const std::string& path) {
-  auto file = env.open(path, OpenMode::kCreateNew);
-  REQUIRE_MESSAGE(file.is_ok(), file.status().to_string());
-  return std::move(file).value();
 }
 
 TEST_CASE("sync journal: each fdatasync records the data written so far and the file size") {

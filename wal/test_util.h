@@ -10,6 +10,7 @@
 #include "doctest/doctest.h"
 #include "wal/fault_env.h"
 #include "wal/log.h"
+#include "wal/sync_journal.h"
 
 namespace wal::testing {
 
@@ -66,5 +67,19 @@ struct TempDir {
   TempDir(const TempDir&) = delete;
   TempDir& operator=(const TempDir&) = delete;
 };
+
+// The journaling env (sync_journal.h) over `dir`, which must open.
+inline std::unique_ptr<SyncJournalEnv> open_env(const std::string& dir) {
+  auto env = SyncJournalEnv::open(dir);
+  REQUIRE_MESSAGE(env.is_ok(), env.status().to_string());
+  return std::move(env).value();
+}
+
+// A new file at `path` through `env`, which must not exist yet.
+inline std::unique_ptr<File> create(Env& env, const std::string& path) {
+  auto file = env.open(path, OpenMode::kCreateNew);
+  REQUIRE_MESSAGE(file.is_ok(), file.status().to_string());
+  return std::move(file).value();
+}
 
 }  // namespace wal::testing
