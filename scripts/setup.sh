@@ -6,10 +6,11 @@
 #                              and Debian's etcd client sources (for the etcd load generator)
 set -euo pipefail
 
+# ccache: meson uses it when present, so rebuilds after a branch switch are cheap.
 packages=(
   g++ clang meson ninja-build pkg-config python3
   libasio-dev libflatbuffers-dev flatbuffers-compiler libxxhash-dev doctest-dev libfmt-dev
-  iproute2 iptables procps
+  iproute2 iptables procps ccache
 )
 if [ "${1:-}" = "--bench" ]; then
   packages+=(etcd-server etcd-client golang-go golang-etcd-server-dev)
