@@ -59,17 +59,17 @@ struct Analysis {
     // Integers (the usual case) skip the text form: reads return whole lists, so this is hot.
     int32_t id;
     bool inserted;
-    if (value.is_int()) {
-      auto [it, added] = int_element_ids[ki].emplace(value.as_int(), next);
+    if (const auto n = value.number_as_i64()) {
+      auto [it, added] = int_element_ids[ki].emplace(*n, next);
       id = it->second;
       inserted = added;
     } else {
-      auto [it, added] = element_ids[ki].emplace(to_json(value), next);
+      auto [it, added] = element_ids[ki].emplace(value.serialize(), next);
       id = it->second;
       inserted = added;
     }
     if (inserted) {
-      element_names[ki].push_back(to_json(value));
+      element_names[ki].push_back(value.serialize());
       writer[ki].push_back(-1);
       final_in_writer[ki].push_back(false);
       seen_stamp[ki].push_back(0);
@@ -82,16 +82,16 @@ struct Analysis {
     auto& [values, ids] = longest_read[static_cast<size_t>(k)];
     size_t i = 0;
     out.reserve(list.size());
-    while (i < list.size() && i < values.size() && list[i].is_int() &&
-           list[i].as_int() == values[i]) {
+    while (i < list.size() && i < values.size() && list[i].number_as_i64() == values[i]) {
       out.push_back(ids[i++]);
     }
     bool extends = i == values.size();
     for (; i < list.size(); ++i) {
       out.push_back(element(k, list[i]));
-      extends = extends && list[i].is_int();
+      const auto n = list[i].number_as_i64();
+      extends = extends && n.has_value();
       if (extends) {
-        values.push_back(list[i].as_int());
+        values.push_back(*n);
         ids.push_back(out.back());
       }
     }
@@ -99,7 +99,7 @@ struct Analysis {
   std::string txn_text(int32_t t) const {
     const Operation& op = *txns[static_cast<size_t>(t)].op;
     return fmt::format("T#{} (p{} {} {})", op.invoke_index, op.process, op_type_name(op.outcome),
-                       to_json(op.value));
+                       op.value.serialize());
   }
   void report(const std::string& name, std::string witness) {
     anomalies[name].push_back(std::move(witness));
@@ -117,11 +117,11 @@ base::Status parse_txn(Analysis& a, const Operation& op) {
   for (const Json& m : op.value.as_array()) {
     if (!m.is_array() || m.as_array().size() != 3 || !m.as_array()[0].is_string()) {
       return base::invalid_argument("append op #{}: micro-op {} is not [f, key, value]",
-                                    op.invoke_index, to_json(m));
+                                    op.invoke_index, m.serialize());
     }
     const auto& parts = m.as_array();
     MicroOp mop;
-    mop.key = a.key(to_json(parts[1]));
+    mop.key = a.key(parts[1].serialize());
     const auto ki = static_cast<size_t>(mop.key);
     if (parts[0].as_string() == "append") {
       mop.append = true;
@@ -129,7 +129,7 @@ base::Status parse_txn(Analysis& a, const Operation& op) {
       int32_t& w = a.writer[ki][static_cast<size_t>(mop.element)];
       if (w >= 0) {
         return base::invalid_argument("append op #{}: element {} appended to {} twice",
-                                      op.invoke_index, to_json(parts[2]), a.key_names[ki]);
+                                      op.invoke_index, parts[2].serialize(), a.key_names[ki]);
       }
       w = t;
     } else if (parts[0].as_string() == "r") {
@@ -435,17 +435,17 @@ base::Result<CheckResult> check_append(const std::vector<Operation>& ops,
   CheckResult result;
   Json counts = Json::object();
   for (const auto& [name, witnesses] : a.anomalies) {
-    counts.set(name, static_cast<int64_t>(witnesses.size()));
+    counts.set(name, Json::number(static_cast<int64_t>(witnesses.size())));
     result.counterexample += name + ":\n";
     for (size_t i = 0; i < witnesses.size() && i < options.examples_per_anomaly; ++i) {
       result.counterexample += "  " + witnesses[i] + "\n";
     }
   }
-  result.stats.set("txns_ok", ok);
-  result.stats.set("txns_info", info);
-  result.stats.set("txns_fail", failed);
-  result.stats.set("reads", reads);
-  result.stats.set("keys", static_cast<int64_t>(a.key_names.size()));
+  result.stats.set("txns_ok", Json::number(ok));
+  result.stats.set("txns_info", Json::number(info));
+  result.stats.set("txns_fail", Json::number(failed));
+  result.stats.set("reads", Json::number(reads));
+  result.stats.set("keys", Json::number(static_cast<int64_t>(a.key_names.size())));
   result.stats.set("anomalies", counts);
   if (!a.anomalies.empty()) {
     result.valid = Validity::kInvalid;

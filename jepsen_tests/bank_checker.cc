@@ -27,15 +27,16 @@ base::Result<CheckResult> check_bank(const std::vector<Operation>& ops,
     int64_t sum = 0;
     std::vector<std::string> seen;
     for (const auto& [account, balance] : balances->as_object()) {
-      if (!balance.is_int()) {
+      const auto amount = balance.number_as_i64();
+      if (!amount) {
         return base::invalid_argument("bank read #{}: balance of {} is not an integer",
                                       op.invoke_index, account);
       }
-      sum += balance.as_int();
+      sum += *amount;
       seen.push_back(account);
-      if (balance.as_int() < 0) {
-        log.add("negative-balance", fmt::format("{}: {} = {}", describe_operation(op, origin_ns),
-                                                account, balance.as_int()));
+      if (*amount < 0) {
+        log.add("negative-balance",
+                fmt::format("{}: {} = {}", describe_operation(op, origin_ns), account, *amount));
       }
     }
     if (!total) total = sum;
@@ -54,10 +55,10 @@ base::Result<CheckResult> check_bank(const std::vector<Operation>& ops,
     }
   }
   CheckResult result;
-  result.stats.set("reads", reads);
-  result.stats.set("transfers_ok", transfers_ok);
-  result.stats.set("transfers_failed_or_unknown", transfers_other);
-  if (total) result.stats.set("total", *total);
+  result.stats.set("reads", Json::number(reads));
+  result.stats.set("transfers_ok", Json::number(transfers_ok));
+  result.stats.set("transfers_failed_or_unknown", Json::number(transfers_other));
+  if (total) result.stats.set("total", Json::number(*total));
   const std::string names = log.apply(result);
   const std::string source = inferred ? "the first read's total" : "the configured total";
   if (!log.empty()) {

@@ -50,7 +50,7 @@ std::string AnomalyLog::apply(CheckResult& result, size_t examples_per_kind) con
   Json counts = Json::object();
   std::string names;
   for (const auto& [kind, witnesses] : kinds_) {
-    counts.set(kind, static_cast<int64_t>(witnesses.size()));
+    counts.set(kind, Json::number(static_cast<int64_t>(witnesses.size())));
     names += (names.empty() ? "" : ", ") + kind;
     result.counterexample += kind + ":\n";
     for (size_t i = 0; i < witnesses.size() && i < examples_per_kind; ++i) {
@@ -76,17 +76,17 @@ Json check_result_to_json(const CheckResult& result) {
   Json j = Json::object();
   switch (result.valid) {
     case Validity::kValid:
-      j.set("valid", true);
+      j.set("valid", Json::boolean(true));
       break;
     case Validity::kInvalid:
-      j.set("valid", false);
+      j.set("valid", Json::boolean(false));
       break;
     case Validity::kUnknown:
-      j.set("valid", "unknown");
+      j.set("valid", Json::string("unknown"));
       break;
   }
-  j.set("explanation", result.explanation);
-  j.set("counterexample", result.counterexample);
+  j.set("explanation", Json::string(result.explanation));
+  j.set("counterexample", Json::string(result.counterexample));
   j.set("stats", result.stats);
   return j;
 }

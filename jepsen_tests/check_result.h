@@ -6,9 +6,11 @@
 #include <utility>
 #include <vector>
 
-#include "jepsen_tests/json_value.h"
+#include "base/json.h"
 
 namespace jepsen {
+
+using base::Json;
 
 // kUnknown means the checker could not decide (budget exhausted, nothing to compare against):
 // it is never a pass. Exit codes of jepsen_check follow this order: 0 / 1 / 2.

@@ -2,6 +2,7 @@
 // jepsen_tests/README.md.
 #include <unistd.h>
 
+#include <cmath>
 #include <cstdio>
 #include <filesystem>
 
@@ -32,10 +33,11 @@ base::Result<double> parse_seconds(const std::string& name, const std::string& t
   try {
     size_t used = 0;
     const double v = std::stod(text, &used);
-    if (used == text.size() && v >= 0) return v;
+    if (used == text.size() && std::isfinite(v) && v >= 0) return v;
   } catch (...) {
   }
-  return base::invalid_argument("--{}: expected a non-negative number, got '{}'", name, text);
+  return base::invalid_argument("--{}: expected a finite non-negative number, got '{}'", name,
+                                text);
 }
 
 // The kvd built next to this binary (build/jepsen_tests/kv-jepsen -> build/node/kvd).

@@ -4,8 +4,8 @@
 #include <map>
 #include <thread>
 
+#include "base/json.h"
 #include "cli/client.h"
-#include "jepsen_tests/json_value.h"
 #include "jepsen_tests/workload.h"
 
 namespace jepsen {
@@ -309,11 +309,11 @@ base::Status Nemesis::heal() {
 
 void Nemesis::log_fault(const Fault& f, int64_t end_ns) {
   if (faults_file_ == nullptr) return;
-  Json line(Json::Object{{"start_ns", Json(f.start_ns)},
-                         {"end_ns", Json(end_ns)},
-                         {"name", Json(f.name)},
-                         {"detail", Json(f.detail)}});
-  const std::string text = to_json(line) + "\n";
+  const Json line = Json::object({{"start_ns", Json::number(f.start_ns)},
+                                  {"end_ns", Json::number(end_ns)},
+                                  {"name", Json::string(f.name)},
+                                  {"detail", Json::string(f.detail)}});
+  const std::string text = line.serialize() + "\n";
   std::fputs(text.c_str(), faults_file_);
   std::fflush(faults_file_);
 }

@@ -22,7 +22,7 @@ struct KeyHistory {
   std::unordered_map<std::string, int32_t> ids{{"null", 0}};
 
   int32_t intern(const Json& v) {
-    std::string text = to_json(v);
+    std::string text = v.serialize();
     auto [it, inserted] = ids.emplace(text, static_cast<int32_t>(values.size()));
     if (inserted) values.push_back(std::move(text));
     return it->second;
@@ -36,8 +36,8 @@ base::Status add_op(std::map<std::string, KeyHistory>& keys, const Operation& op
   if (op.failed()) return base::Status::ok();  // definitely no effect
   const bool is_read = op.f == "read";
   if (is_read && op.indeterminate()) return base::Status::ok();  // no effect, nothing seen
-  KeyHistory& kh = keys[to_json(*key)];
-  kh.key = to_json(*key);
+  KeyHistory& kh = keys[key->serialize()];
+  kh.key = key->serialize();
   RegisterOp r;
   r.indeterminate = op.indeterminate();
   r.call_ns = op.invoke_ns;
@@ -180,14 +180,14 @@ base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
     result.explanation += " First invalid key: " + invalid_keys.front() + ".";
   if (!unknown_keys.empty())
     result.explanation += " First undecided key: " + unknown_keys.front() + ".";
-  result.stats.set("keys", static_cast<int64_t>(keys.size()));
-  result.stats.set("ops", static_cast<int64_t>(ops.size()));
-  result.stats.set("invalid_keys", invalid);
-  result.stats.set("unknown_keys", unknown);
-  result.stats.set("dropped_unobserved_info_writes", dropped);
-  result.stats.set("max_ops_per_key", max_ops_per_key);
-  result.stats.set("configurations", configurations);
-  result.stats.set("max_key_ms", max_key_ms);
+  result.stats.set("keys", Json::number(static_cast<int64_t>(keys.size())));
+  result.stats.set("ops", Json::number(static_cast<int64_t>(ops.size())));
+  result.stats.set("invalid_keys", Json::number(invalid));
+  result.stats.set("unknown_keys", Json::number(unknown));
+  result.stats.set("dropped_unobserved_info_writes", Json::number(dropped));
+  result.stats.set("max_ops_per_key", Json::number(max_ops_per_key));
+  result.stats.set("configurations", Json::number(configurations));
+  result.stats.set("max_key_ms", Json::number(max_key_ms));
   return result;
 }
 

@@ -125,8 +125,8 @@ TEST_CASE("register: keys are independent; one bad key makes the history invalid
       .op(2, "read", key_only("b"), 2, 3, OpType::kOk, kv("b", 7));
   const CheckResult r = check(b);
   CHECK(r.valid == Validity::kInvalid);
-  CHECK(r.stats.get_int("invalid_keys") == 1);
-  CHECK(r.stats.get_int("keys") == 2);
+  CHECK(r.stats.find_i64("invalid_keys") == 1);
+  CHECK(r.stats.find_i64("keys") == 2);
 }
 
 TEST_CASE("register: malformed ops are an error, not a verdict") {
@@ -177,7 +177,7 @@ TEST_CASE("register: random valid histories pass; one stale read makes them fail
         } else if (w.complete_ns < w2->invoke_ns) {
           for (Event& e : h) {
             if (e.index == ops[r].complete_index)
-              e.value.set("value", *w.invoke_value.find("value"));
+              e.value = testing::kv(key.as_string(), *w.invoke_value.find("value"));
           }
           corrupted = true;
         }
@@ -200,7 +200,7 @@ TEST_CASE("register: a valid 10,000-op single-key history with info ops checks w
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   MESSAGE("10k-op register history checked in " << seconds << " s, configurations "
-                                                << r.stats.get_int("configurations").value_or(-1));
+                                                << r.stats.find_i64("configurations").value_or(-1));
   CHECK(r.valid == Validity::kValid);
   CHECK(seconds < 20.0);
 }

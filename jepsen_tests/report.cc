@@ -157,17 +157,18 @@ base::Result<std::vector<FaultPeriod>> parse_faults(std::string_view jsonl) {
     const std::string_view line = jsonl.substr(0, end);
     jsonl = end == std::string_view::npos ? std::string_view() : jsonl.substr(end + 1);
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    auto j = parse_json(line);
+    auto j = Json::parse(line);
     if (!j.is_ok())
       return base::invalid_argument("faults line {}: {}", line_number, j.status().message());
-    const auto start = j->get_int("start_ns");
-    const auto name = j->get_string("name");
+    const auto start = j->find_i64("start_ns");
+    const auto name = j->find_string("name");
     const Json* stop = j->find("end_ns");
-    if (!start || !name || stop == nullptr || !(stop->is_int() || stop->is_null())) {
+    const auto stop_ns = stop == nullptr ? std::nullopt : stop->number_as_i64();
+    if (!start || !name || stop == nullptr || !(stop_ns || stop->is_null())) {
       return base::invalid_argument("faults line {}: needs start_ns, end_ns (or null) and name",
                                     line_number);
     }
-    faults.push_back({*start, stop->is_int() ? stop->as_int() : Operation::kNever, *name});
+    faults.push_back({*start, stop_ns.value_or(Operation::kNever), *name});
   }
   return faults;
 }
@@ -194,26 +195,27 @@ Json summarize_operations(const std::vector<Operation>& ops) {
   }
   const double seconds = static_cast<double>(std::max<int64_t>(last - first, 1)) / 1e9;
   Json s = Json::object();
-  s.set("ops", static_cast<int64_t>(ops.size()));
-  s.set("ok", ok);
-  s.set("fail", fail);
-  s.set("info", info);
-  s.set("duration_s", seconds);
-  s.set("ok_per_s", static_cast<double>(ok) / seconds);
-  s.set("latency_p50_ms", percentile(latencies, 0.5) / 1e6);
-  s.set("latency_p99_ms", percentile(latencies, 0.99) / 1e6);
-  s.set("latency_p999_ms", percentile(latencies, 0.999) / 1e6);
+  s.set("ops", Json::number(static_cast<int64_t>(ops.size())));
+  s.set("ok", Json::number(ok));
+  s.set("fail", Json::number(fail));
+  s.set("info", Json::number(info));
+  s.set("duration_s", Json::number(seconds));
+  s.set("ok_per_s", Json::number(static_cast<double>(ok) / seconds));
+  s.set("latency_p50_ms", Json::number(percentile(latencies, 0.5) / 1e6));
+  s.set("latency_p99_ms", Json::number(percentile(latencies, 0.99) / 1e6));
+  s.set("latency_p999_ms", Json::number(percentile(latencies, 0.999) / 1e6));
   s.set("latency_max_ms",
-        latencies.empty()
-            ? 0.0
-            : static_cast<double>(*std::max_element(latencies.begin(), latencies.end())) / 1e6);
+        Json::number(latencies.empty() ? 0.0
+                                       : static_cast<double>(*std::max_element(latencies.begin(),
+                                                                               latencies.end())) /
+                                             1e6));
   return s;
 }
 
 Json results_json(const ReportInput& input) {
   ENSURE(input.ops != nullptr);
   Json j = Json::object();
-  j.set("workload", input.workload);
+  j.set("workload", Json::string(input.workload));
   const Json check = check_result_to_json(input.result);
   j.set("valid", *check.find("valid"));
   j.set("check", check);
@@ -221,10 +223,10 @@ Json results_json(const ReportInput& input) {
   Json faults = Json::array();
   for (const FaultPeriod& f : input.faults) {
     Json fj = Json::object();
-    fj.set("name", f.name);
-    fj.set("start_ns", f.start_ns);
-    fj.set("end_ns", f.end_ns == Operation::kNever ? Json() : Json(f.end_ns));
-    faults.push(fj);
+    fj.set("name", Json::string(f.name));
+    fj.set("start_ns", Json::number(f.start_ns));
+    fj.set("end_ns", f.end_ns == Operation::kNever ? Json() : Json::number(f.end_ns));
+    faults.push_back(fj);
   }
   j.set("faults", faults);
   j.set("config", input.config);
@@ -250,17 +252,18 @@ std::string render_report_html(const ReportInput& input) {
   html += fmt::format(
       "<p>{} ops ({} ok, {} fail, {} info) over {:.1f} s; ok latency p50 {:.2f} ms, p99 {:.2f} ms. "
       "Shaded: fault periods ({}).</p>\n",
-      summary.get_int("ops").value_or(0), summary.get_int("ok").value_or(0),
-      summary.get_int("fail").value_or(0), summary.get_int("info").value_or(0),
-      summary.find("duration_s")->as_double(), summary.find("latency_p50_ms")->as_double(),
-      summary.find("latency_p99_ms")->as_double(), input.faults.size());
+      summary.find_i64("ops").value_or(0), summary.find_i64("ok").value_or(0),
+      summary.find_i64("fail").value_or(0), summary.find_i64("info").value_or(0),
+      summary.find("duration_s")->number_as_double(),
+      summary.find("latency_p50_ms")->number_as_double(),
+      summary.find("latency_p99_ms")->number_as_double(), input.faults.size());
   html += throughput_chart(tl, *input.ops, input.faults);
   html += latency_chart(tl, *input.ops, input.faults);
   if (!input.result.counterexample.empty()) {
     html +=
         "<h2>Counterexample</h2>\n<pre>" + escape_html(input.result.counterexample) + "</pre>\n";
   }
-  html += "<h2>Checker stats</h2>\n<pre>" + escape_html(to_json_pretty(input.result.stats)) +
+  html += "<h2>Checker stats</h2>\n<pre>" + escape_html(input.result.stats.serialize_pretty()) +
           "</pre>\n";
   html += "<h2>Faults</h2>\n<ul>\n";
   for (const FaultPeriod& f : input.faults) {
@@ -282,7 +285,7 @@ base::Status write_report(const std::string& dir, const ReportInput& input) {
     if (!out) return base::Status(base::Code::kIoError, fmt::format("cannot write {}", path));
     return base::Status::ok();
   };
-  RETURN_IF_ERROR(write(dir + "/results.json", to_json_pretty(results_json(input))));
+  RETURN_IF_ERROR(write(dir + "/results.json", results_json(input).serialize_pretty()));
   return write(dir + "/report.html", render_report_html(input));
 }
 

@@ -26,30 +26,30 @@ milliseconds ms(double seconds) { return milliseconds(static_cast<int64_t>(secon
 
 Json config_json(const RunConfig& c) {
   Json env = Json::object();
-  for (const auto& [k, v] : c.kvd_env) env.set(k, Json(v));
+  for (const auto& [k, v] : c.kvd_env) env.set(k, Json::string(v));
   Json args = Json::array();
-  for (const auto& a : c.kvd_args) args.push(Json(a));
+  for (const auto& a : c.kvd_args) args.push_back(Json::string(a));
   Json bugs = Json::array();
-  for (const auto& b : c.plant_kvd_bugs) bugs.push(Json(b));
-  return Json(Json::Object{{"workload", Json(c.workload)},
-                           {"nemesis", Json(c.nemesis)},
-                           {"plant", Json(c.plant)},
-                           {"plant_kvd_bugs", bugs},
-                           {"nodes", Json(c.nodes)},
-                           {"time_limit_s", Json(c.time_limit_s)},
-                           {"rate", Json(c.rate)},
-                           {"concurrency", Json(c.concurrency)},
-                           {"seed", Json(c.seed)},
-                           {"quiet_s", Json(c.quiet_s)},
-                           {"recovery_s", Json(c.recovery_s)},
-                           {"fault_interval_s", Json(c.fault_interval_s)},
-                           {"tick_ms", Json(c.tick_ms)},
-                           {"snapshot_entries", Json(c.snapshot_entries)},
-                           {"watch_reopen_s", Json(c.watch_reopen_s)},
-                           {"reads_any_node", Json(c.reads_any_node)},
-                           {"kvd", Json(c.kvd)},
-                           {"kvd_env", env},
-                           {"kvd_args", args}});
+  for (const auto& b : c.plant_kvd_bugs) bugs.push_back(Json::string(b));
+  return Json::object({{"workload", Json::string(c.workload)},
+                       {"nemesis", Json::string(c.nemesis)},
+                       {"plant", Json::string(c.plant)},
+                       {"plant_kvd_bugs", bugs},
+                       {"nodes", Json::number(c.nodes)},
+                       {"time_limit_s", Json::number(c.time_limit_s)},
+                       {"rate", Json::number(c.rate)},
+                       {"concurrency", Json::number(c.concurrency)},
+                       {"seed", Json::number(c.seed)},
+                       {"quiet_s", Json::number(c.quiet_s)},
+                       {"recovery_s", Json::number(c.recovery_s)},
+                       {"fault_interval_s", Json::number(c.fault_interval_s)},
+                       {"tick_ms", Json::number(c.tick_ms)},
+                       {"snapshot_entries", Json::number(c.snapshot_entries)},
+                       {"watch_reopen_s", Json::number(c.watch_reopen_s)},
+                       {"reads_any_node", Json::boolean(c.reads_any_node)},
+                       {"kvd", Json::string(c.kvd)},
+                       {"kvd_env", env},
+                       {"kvd_args", args}});
 }
 
 // Everything one run owns; members are destroyed in reverse order (workers, cluster, proxy).
@@ -104,7 +104,7 @@ base::Status Run::prepare() {
   if (!std::filesystem::is_empty(config_.out, ec))
     return base::invalid_argument("--out {} is not empty (each run needs a fresh directory)",
                                   config_.out);
-  std::ofstream(config_.out + "/config.json") << to_json_pretty(config_json(config_)) << "\n";
+  std::ofstream(config_.out + "/config.json") << config_json(config_).serialize_pretty() << "\n";
   auto writer = HistoryWriter::open(config_.out + "/history.jsonl");
   if (!writer.is_ok()) return writer.status();
   recorder_ = std::make_unique<Recorder>(std::move(*writer));
@@ -333,15 +333,15 @@ int Run::report() {
   if (faults.is_ok()) input.faults = *faults;
   input.result = check(*ops);
   input.config = config_json(config_);
-  input.config.set("faults_injected", Json(nemesis_->injected()));
-  input.config.set("clock_skew_spread_ms", Json(nemesis_->clock_skew_spread_ms()));
+  input.config.set("faults_injected", Json::number(nemesis_->injected()));
+  input.config.set("clock_skew_spread_ms", Json::number(nemesis_->clock_skew_spread_ms()));
   if (auto s = write_report(config_.out, input); !s.is_ok()) {
     std::fprintf(stderr, "kv-jepsen: report: %s\n", s.to_string().c_str());
     return kExitHarnessError;
   }
   const Json summary = summarize_operations(*ops);
   std::fprintf(stderr, "kv-jepsen: %s: valid=%s ops=%s faults=%d\n%s\n%s\n", config_.out.c_str(),
-               std::string(validity_name(input.result.valid)).c_str(), to_json(summary).c_str(),
+               std::string(validity_name(input.result.valid)).c_str(), summary.serialize().c_str(),
                nemesis_->injected(), input.result.explanation.c_str(),
                input.result.counterexample.c_str());
   return validity_exit_code(input.result.valid);

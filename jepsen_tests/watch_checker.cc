@@ -24,11 +24,11 @@ base::Result<std::vector<Entry>> parse_entries(const Operation& op) {
     const Json* vs = e.find("versionstamp");
     if (key == nullptr || (vs != nullptr && !vs->is_null() && !vs->is_string())) {
       return base::invalid_argument("watch {} #{}: bad entry {}", op.f, op.invoke_index,
-                                    to_json(e));
+                                    e.serialize());
     }
     const Json* value = e.find("value");
     out.push_back(
-        {to_json(*key), value ? *value : Json(), vs && vs->is_string() ? vs->as_string() : ""});
+        {key->serialize(), value ? *value : Json(), vs && vs->is_string() ? vs->as_string() : ""});
   }
   return out;
 }
@@ -46,12 +46,13 @@ base::Result<Writes> index_writes(const std::vector<Operation>& ops) {
     if (key == nullptr)
       return base::invalid_argument("watch write #{} has no key", op.invoke_index);
     const Json* value = op.invoke_value.find("value");
-    w.by_value.emplace(std::make_pair(to_json(*key), to_json(value ? *value : Json())), &op);
+    w.by_value.emplace(std::make_pair(key->serialize(), (value ? *value : Json()).serialize()),
+                       &op);
     if (op.ok()) {
-      const auto vs = op.value.get_string("versionstamp");
+      const auto vs = op.value.find_string("versionstamp");
       if (!vs)
         return base::invalid_argument("watch write #{} ok without versionstamp", op.invoke_index);
-      w.by_versionstamp[{to_json(*key), *vs}] = &op;
+      w.by_versionstamp[{key->serialize(), *vs}] = &op;
     }
   }
   return w;
@@ -71,20 +72,21 @@ void check_entry_written(const Entry& e, const Writes& w, const std::string& whe
     if (!((written ? *written : Json()) == e.value)) {
       log.add("wrong-value",
               fmt::format("{}: key {} at {} shows {}, written {}", where, e.key, e.versionstamp,
-                          to_json(e.value), written ? to_json(*written) : "null"));
+                          e.value.serialize(), written ? written->serialize() : "null"));
     }
     return;
   }
-  auto [lo, hi] = w.by_value.equal_range({e.key, to_json(e.value)});
+  auto [lo, hi] = w.by_value.equal_range({e.key, e.value.serialize()});
   bool from_info = false, from_failed = false;
   for (auto i = lo; i != hi; ++i) {
     from_info = from_info || i->second->indeterminate();
     from_failed = from_failed || i->second->failed();
   }
   if (from_info) return;
-  log.add(from_failed ? "aborted-read" : "phantom",
-          fmt::format("{}: key {} = {} at {} matches no {} write", where, e.key, to_json(e.value),
-                      e.versionstamp, from_failed ? "successful" : "recorded"));
+  log.add(
+      from_failed ? "aborted-read" : "phantom",
+      fmt::format("{}: key {} = {} at {} matches no {} write", where, e.key, e.value.serialize(),
+                  e.versionstamp, from_failed ? "successful" : "recorded"));
 }
 
 struct Watcher {
@@ -174,9 +176,9 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
     }
   }
   CheckResult result;
-  result.stats.set("watchers", static_cast<int64_t>(watchers.size()));
-  result.stats.set("yields", yields);
-  result.stats.set("writes_ok", static_cast<int64_t>(writes->by_versionstamp.size()));
+  result.stats.set("watchers", Json::number(static_cast<int64_t>(watchers.size())));
+  result.stats.set("yields", Json::number(yields));
+  result.stats.set("writes_ok", Json::number(static_cast<int64_t>(writes->by_versionstamp.size())));
   const std::string names = log.apply(result);
   if (!log.empty()) {
     result.explanation = "watch: violations: " + names + ".";
