@@ -72,16 +72,32 @@ base::Status add_op(std::map<std::string, KeyHistory>& keys, const Operation& op
   return base::Status::ok();
 }
 
-// Drops indeterminate writes/cas whose new value no determinate op observed (see header).
+// Drops indeterminate writes/cas whose new value nothing kept can depend on (see header). A
+// value is needed when a determinate read returns it, a determinate cas expects it, or a kept
+// indeterminate cas expects it; keeping that cas can make a further value needed, so the set
+// grows to a fixpoint (info write 5 || info cas 5->6, then read 6 needs the write).
 void drop_unobserved_indeterminate(KeyHistory& kh) {
-  std::unordered_set<int32_t> observed;
+  std::unordered_set<int32_t> needed;
+  std::vector<int32_t> work;  // needed values whose info cas have not been followed yet
+  std::unordered_multimap<int32_t, int32_t> info_cas_from;  // new value -> expected value
+  const auto need = [&](int32_t v) {
+    if (needed.insert(v).second) work.push_back(v);
+  };
   for (const auto& op : kh.ops) {
+    if (op.indeterminate && op.kind == RegisterOpKind::kCas)
+      info_cas_from.emplace(op.value, op.expected);
     if (op.indeterminate) continue;
-    if (op.kind == RegisterOpKind::kRead) observed.insert(op.value);
-    if (op.kind == RegisterOpKind::kCas) observed.insert(op.expected);
+    if (op.kind == RegisterOpKind::kRead) need(op.value);
+    if (op.kind == RegisterOpKind::kCas) need(op.expected);
+  }
+  while (!work.empty()) {
+    const int32_t v = work.back();
+    work.pop_back();
+    auto [from, to] = info_cas_from.equal_range(v);
+    for (auto it = from; it != to; ++it) need(it->second);
   }
   std::erase_if(kh.ops, [&](const RegisterOp& op) {
-    return op.indeterminate && op.kind != RegisterOpKind::kRead && !observed.contains(op.value);
+    return op.indeterminate && op.kind != RegisterOpKind::kRead && !needed.contains(op.value);
   });
 }
 

@@ -89,6 +89,41 @@ TEST_CASE("register: an info write may take effect long after its invocation, or
   CHECK(check(early).valid == Validity::kInvalid);
 }
 
+TEST_CASE("register: an info write that only a kept info cas depends on is kept (fixpoint)") {
+  // info write 5 || info cas 5->6, then read 6: linearizable as write 5, cas 5->6, read 6. No
+  // completed op sees 5, but the cas that the read needs can only apply from it.
+  HistoryBuilder chain;
+  chain.invoke(1, "write", kv("x", 5), 0)
+      .invoke(2, "cas", cas("x", 5, 6), 0)
+      .info(1, "write", kv("x", 5), 10)
+      .info(2, "cas", cas("x", 5, 6), 10)
+      .op(3, "read", key_only("x"), 20, 21, OpType::kOk, kv("x", 6));
+  const CheckResult r = check(chain);
+  CHECK(r.valid == Validity::kValid);
+  CHECK(r.stats.find_i64("dropped_unobserved_info_writes") == 0);
+  // Two links: info write 4, info cas 4->5, info cas 5->6, read 6.
+  HistoryBuilder longer;
+  longer.op(1, "write", kv("x", 4), 0, 10, OpType::kInfo)
+      .op(2, "cas", cas("x", 5, 6), 0, 10, OpType::kInfo)
+      .op(4, "cas", cas("x", 4, 5), 0, 10, OpType::kInfo)
+      .op(3, "read", key_only("x"), 20, 21, OpType::kOk, kv("x", 6));
+  CHECK(check(longer).valid == Validity::kValid);
+  // The fixpoint keeps only what a kept op needs: an info write nobody depends on still goes.
+  HistoryBuilder unrelated;
+  unrelated.op(1, "write", kv("x", 5), 0, 10, OpType::kInfo)
+      .op(2, "cas", cas("x", 5, 6), 0, 10, OpType::kInfo)
+      .op(5, "write", kv("x", 9), 0, 10, OpType::kInfo)
+      .op(3, "read", key_only("x"), 20, 21, OpType::kOk, kv("x", 6));
+  const CheckResult u = check(unrelated);
+  CHECK(u.valid == Validity::kValid);
+  CHECK(u.stats.find_i64("dropped_unobserved_info_writes") == 1);
+  // And a read of 6 with no path to 6 from the initial state stays invalid.
+  HistoryBuilder no_path;
+  no_path.op(2, "cas", cas("x", 5, 6), 0, 10, OpType::kInfo)
+      .op(3, "read", key_only("x"), 20, 21, OpType::kOk, kv("x", 6));
+  CHECK(check(no_path).valid == Validity::kInvalid);
+}
+
 TEST_CASE("register: a failed write has no effect; reading its value is invalid") {
   HistoryBuilder b;
   b.op(1, "write", kv("x", 1), 0, 1)
