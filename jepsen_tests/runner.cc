@@ -74,7 +74,7 @@ class Run {
   int report();
 
  private:
-  base::Status enable_kvd_hooks(ClusterOptions& co, const std::vector<std::string>& kinds) const;
+  base::Status enable_kvd_hooks(ClusterOptions& co, const std::vector<FaultKind>& kinds) const;
   void worker_loop(Worker& w);
   void progress(const std::string& phase, Clock::time_point phase_start);
 
@@ -144,18 +144,17 @@ base::Status Run::prepare() {
 // Every kvd gets a clock file when the binary supports it (so a skew can be set at any time);
 // the sync journal only when a power-loss fault may need it. Missing hooks that the run needs
 // are an error naming the build option.
-base::Status Run::enable_kvd_hooks(ClusterOptions& co,
-                                   const std::vector<std::string>& kinds) const {
+base::Status Run::enable_kvd_hooks(ClusterOptions& co, const std::vector<FaultKind>& kinds) const {
   const KvdHooks hooks = kvd_hooks(config_.kvd);
-  const auto wants = [&](std::string_view prefix) {
+  const auto wants = [&](FaultGroup group) {
     return std::any_of(kinds.begin(), kinds.end(),
-                       [&](const std::string& k) { return k.starts_with(prefix); });
+                       [&](FaultKind k) { return fault_group(k) == group; });
   };
   const std::string rebuild = "; build kvd with meson -Dtest_hooks=true";
   co.clock_files = hooks.clock_file;
-  if (wants("clock-") && !hooks.clock_file)
+  if (wants(FaultGroup::kClockSkew) && !hooks.clock_file)
     return base::invalid_argument("clock-skew needs kvd --test-clock-file{}", rebuild);
-  co.sync_journal = wants("power-loss-");
+  co.sync_journal = wants(FaultGroup::kPowerLoss);
   if (co.sync_journal && !hooks.sync_journal)
     return base::invalid_argument("power-loss needs kvd --test-sync-journal{}", rebuild);
   for (const auto& bug : config_.plant_kvd_bugs) {
