@@ -225,7 +225,7 @@ TEST_CASE("proxy: forwards a peer link, cuts it when blocked, and passes it agai
   uint16_t port = 0;
   const int target = listen_loopback(port);
   PeerProxy proxy;
-  auto addr = proxy.add_node(2, "127.0.0.1:" + std::to_string(port));
+  auto addr = proxy.add_node(2, "127.0.0.1:0", "127.0.0.1:" + std::to_string(port));
   REQUIRE(addr.is_ok());
   proxy.start();
   const std::string hello = hello_frame(1, 2);

@@ -1,7 +1,9 @@
 // Real kvd processes on loopback for integration tests: start, SIGKILL, SIGTERM, restart, join,
-// and a way to wait for a leader. Each cluster takes a block of 20 free ports below the
-// ephemeral port range (so no outgoing connection can hold one), chosen by pid so parallel test
-// binaries do not collide; data lives under a fresh temporary directory removed at the end.
+// and a way to wait for a leader. Processes are started by tests/launcher.h (they die with the
+// test, even on kill -9; logs in log_path(id)). Each cluster takes a block of 20 free ports
+// below the ephemeral port range (so no outgoing connection can hold one), chosen by pid so
+// parallel test binaries do not collide; data lives under a fresh temporary directory removed
+// at the end.
 #pragma once
 
 #include <sys/types.h>
@@ -54,6 +56,8 @@ class ProcessCluster {
   std::optional<net::NodeStatus> status(int id);
 
  private:
+  pid_t spawn(std::vector<std::string> args, int id);
+
   ProcessClusterOptions options_;
   std::string dir_;
   int base_port_;
