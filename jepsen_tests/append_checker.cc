@@ -38,6 +38,7 @@ struct Analysis {
   std::vector<std::vector<int32_t>> version_order;  // [key] -> elements; empty if unknown
   std::vector<bool> key_order_broken;
   std::map<std::string, std::vector<std::string>> anomalies;  // name -> witnesses
+  CheckResult placed;  // only first_anomaly_ns / first_anomaly: the earliest placed anomaly
 
   int32_t key(const std::string& name) {
     auto [it, inserted] = key_ids.emplace(name, static_cast<int32_t>(key_names.size()));
@@ -101,9 +102,12 @@ struct Analysis {
     return fmt::format("T#{} (p{} {} {})", op.invoke_index, op.process, op_type_name(op.outcome),
                        op.value.serialize());
   }
-  void report(const std::string& name, std::string witness) {
+  // `at_ns`: when the anomaly became visible (anomaly_time_ns of the txn that shows it).
+  void report(const std::string& name, std::string witness, std::optional<int64_t> at_ns) {
     anomalies[name].push_back(std::move(witness));
+    if (at_ns) note_anomaly(placed, *at_ns, name);
   }
+  int64_t time_of(int32_t t) const { return anomaly_time_ns(*txns[static_cast<size_t>(t)].op); }
 };
 
 base::Status parse_txn(Analysis& a, const Operation& op) {
@@ -175,23 +179,29 @@ void check_read(Analysis& a, int32_t t, const MicroOp& mop) {
   const uint32_t stamp = ++a.stamp;
   for (const int32_t e : mop.read) {
     uint32_t& seen = a.seen_stamp[ki][static_cast<size_t>(e)];
-    if (seen == stamp) a.report("duplicate-elements", where());
+    if (seen == stamp) a.report("duplicate-elements", where(), a.time_of(t));
     seen = stamp;
     const int32_t w = a.writer[ki][static_cast<size_t>(e)];
     if (w < 0) {
-      a.report("garbage-read", fmt::format("{}: {} was never appended", where(),
-                                           a.element_names[ki][static_cast<size_t>(e)]));
+      a.report("garbage-read",
+               fmt::format("{}: {} was never appended", where(),
+                           a.element_names[ki][static_cast<size_t>(e)]),
+               a.time_of(t));
     } else if (a.txns[static_cast<size_t>(w)].op->failed()) {
-      a.report("G1a", fmt::format("{}: {} was appended by failed {}", where(),
-                                  a.element_names[ki][static_cast<size_t>(e)], a.txn_text(w)));
+      a.report("G1a",
+               fmt::format("{}: {} was appended by failed {}", where(),
+                           a.element_names[ki][static_cast<size_t>(e)], a.txn_text(w)),
+               a.time_of(t));
     }
   }
   if (mop.read.empty()) return;
   const int32_t e = mop.read.back();
   const int32_t w = a.writer[ki][static_cast<size_t>(e)];
   if (w >= 0 && w != t && !a.final_in_writer[ki][static_cast<size_t>(e)]) {
-    a.report("G1b", fmt::format("{}: {} is an intermediate append of {}", where(),
-                                a.element_names[ki][static_cast<size_t>(e)], a.txn_text(w)));
+    a.report("G1b",
+             fmt::format("{}: {} is an intermediate append of {}", where(),
+                         a.element_names[ki][static_cast<size_t>(e)], a.txn_text(w)),
+             a.time_of(t));
   }
 }
 
@@ -219,9 +229,11 @@ void check_internal(Analysis& a, int32_t t) {
                               mop.read.end() - static_cast<std::ptrdiff_t>(k.own.size()));
     }
     if (!consistent) {
-      a.report("internal", fmt::format("{} read {} of key {}, contradicting its own earlier ops",
-                                       a.txn_text(t), list_text(a, mop.key, mop.read),
-                                       a.key_names[static_cast<size_t>(mop.key)]));
+      a.report(
+          "internal",
+          fmt::format("{} read {} of key {}, contradicting its own earlier ops", a.txn_text(t),
+                      list_text(a, mop.key, mop.read), a.key_names[static_cast<size_t>(mop.key)]),
+          a.time_of(t));
     }
     k.prefix = mop.read;
     k.own.clear();
@@ -252,7 +264,8 @@ void infer_version_orders(Analysis& a) {
         a.report("incompatible-order",
                  fmt::format("key {}: {} read {} but {} read {}", a.key_names[ki],
                              a.txn_text(static_cast<int32_t>(t)), list_text(a, mop.key, mop.read),
-                             a.txn_text(lt), list_text(a, mop.key, *order)));
+                             a.txn_text(lt), list_text(a, mop.key, *order)),
+                 a.time_of(static_cast<int32_t>(t)));
       }
       a.key_order_broken[ki] = true;
     }
@@ -428,11 +441,20 @@ base::Result<CheckResult> check_append(const std::vector<Operation>& ops,
   g.finish();
   for (const auto& comp : g.cycles_components(kWW | kWR | kRW | kRealtime, {})) {
     std::string name;
-    const std::string text = cycle_text(a, weakest_cycle(g, comp, options), name);
-    a.report(name, fmt::format("cycle in a component of {} nodes:\n{}", comp.size(), text));
+    const std::vector<CycleStep> cycle = weakest_cycle(g, comp, options);
+    // A cycle exists once its last txn has completed.
+    int64_t visible_ns = 0;
+    for (const CycleStep& s : cycle)
+      if (s.from < static_cast<int32_t>(a.txns.size()))
+        visible_ns = std::max(visible_ns, a.time_of(s.from));
+    const std::string text = cycle_text(a, cycle, name);
+    a.report(name, fmt::format("cycle in a component of {} nodes:\n{}", comp.size(), text),
+             visible_ns);
   }
 
   CheckResult result;
+  result.first_anomaly_ns = a.placed.first_anomaly_ns;
+  result.first_anomaly = a.placed.first_anomaly;
   Json counts = Json::object();
   for (const auto& [name, witnesses] : a.anomalies) {
     counts.set(name, Json::number(static_cast<int64_t>(witnesses.size())));

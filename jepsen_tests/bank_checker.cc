@@ -36,21 +36,26 @@ base::Result<CheckResult> check_bank(const std::vector<Operation>& ops,
       seen.push_back(account);
       if (*amount < 0) {
         log.add("negative-balance",
-                fmt::format("{}: {} = {}", describe_operation(op, origin_ns), account, *amount));
+                fmt::format("{}: {} = {}", describe_operation(op, origin_ns), account, *amount),
+                &op);
       }
     }
     if (!total) total = sum;
     if (sum != *total) {
-      log.add("wrong-total", fmt::format("{}: total {} instead of {}",
-                                         describe_operation(op, origin_ns), sum, *total));
+      log.add(
+          "wrong-total",
+          fmt::format("{}: total {} instead of {}", describe_operation(op, origin_ns), sum, *total),
+          &op);
     }
     if (!options.accounts.empty()) {
       std::vector<std::string> expected = options.accounts;
       std::sort(expected.begin(), expected.end());
       std::sort(seen.begin(), seen.end());
       if (seen != expected) {
-        log.add("wrong-accounts", fmt::format("{}: accounts differ from the {} expected",
-                                              describe_operation(op, origin_ns), expected.size()));
+        log.add("wrong-accounts",
+                fmt::format("{}: accounts differ from the {} expected",
+                            describe_operation(op, origin_ns), expected.size()),
+                &op);
       }
     }
   }

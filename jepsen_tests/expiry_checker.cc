@@ -46,8 +46,10 @@ void check_key(const std::string& name, const Key& k, const ExpiryOptions& o, An
   for (const Operation* r : k.reads) {
     if (!present(*r)) continue;
     if (w == nullptr || w->failed() || written == nullptr || !(*written == *r->value.find("value")))
-      log.add("phantom", fmt::format("{}: {} read, never written by a write that may have applied",
-                                     name, r->value.find("value")->serialize()));
+      log.add("phantom",
+              fmt::format("{}: {} read, never written by a write that may have applied", name,
+                          r->value.find("value")->serialize()),
+              r);
   }
   if (w == nullptr || !w->ok()) return;
   const int64_t expire_ns = w->invoke_value.find_i64("expire_ms").value_or(0) * 1'000'000;
@@ -60,7 +62,8 @@ void check_key(const std::string& name, const Key& k, const ExpiryOptions& o, An
         log.add("expired-early",
                 fmt::format("{}: absent {:.1f} ms after the write's invoke; expireIn {} ms", name,
                             static_cast<double>(r->complete_ns - w->invoke_ns) / 1e6,
-                            expire_ns / 1'000'000));
+                            expire_ns / 1'000'000),
+                r);
       if (gone == nullptr || r->complete_ns < gone->complete_ns) gone = r;
     }
   }
@@ -68,10 +71,12 @@ void check_key(const std::string& name, const Key& k, const ExpiryOptions& o, An
   ++expired_seen;
   for (const Operation* r : k.reads) {
     if (present(*r) && r->invoke_ns > gone->complete_ns)
-      log.add("reappeared", fmt::format("{}: present again at {:.1f} ms after a read saw it gone "
-                                        "at {:.1f} ms",
-                                        name, static_cast<double>(r->invoke_ns) / 1e6,
-                                        static_cast<double>(gone->complete_ns) / 1e6));
+      log.add("reappeared",
+              fmt::format("{}: present again at {:.1f} ms after a read saw it gone "
+                          "at {:.1f} ms",
+                          name, static_cast<double>(r->invoke_ns) / 1e6,
+                          static_cast<double>(gone->complete_ns) / 1e6),
+              r);
   }
 }
 

@@ -16,7 +16,10 @@ constexpr const char* kUsage =
     "Starts a fresh cluster of real kvd processes on loopback (peer links through a\n"
     "fault-injecting proxy), drives concurrent clients, injects faults, heals, does final\n"
     "reads, and checks the recorded history. DIR gets config.json, history.jsonl (format:\n"
-    "jepsen_tests/HISTORY.md), faults.jsonl, n<ID>.log, n<ID>/data, results.json, report.html.\n\n"
+    "jepsen_tests/HISTORY.md), faults.jsonl, n<ID>.log, n<ID>/data, results.json, report.html;\n"
+    "after a valid run the n<ID>/data dirs are removed (--keep keeps them).\n"
+    "The results go to stdout, starting with a verdict line that names report.html; progress\n"
+    "and harness errors go to stderr.\n\n"
     "workloads: register, bank, append, set, queue, watch, expiry\n"
     "nemeses:   none, all, kill (kill-one, kill-minority, kill-leader, kill-all),\n"
     "           pause (pause-leader, pause-minority), partition (partition-halves,\n"
@@ -68,6 +71,10 @@ int main(int argc, char** argv) {
   flags.add_uint("seed", &c.seed, "seed of every random choice (ops, faults, timings)");
   flags.add_string("out", &c.out, "run directory to create (must be new or empty)");
   flags.add_bool("replace", &c.replace, "clear --out first if it holds an earlier run");
+  flags.add_bool("keep", &c.keep,
+                 "keep the nodes' data dirs after a valid run (removed otherwise)");
+  std::string ports = fmt::format("{}-{}", c.ports.first, c.ports.last);
+  flags.add_string("ports", &ports, "FROM-TO: the loopback ports the run may listen on");
   flags.add_string("kvd", &c.kvd, "the kvd binary (default: ../node/kvd next to kv-jepsen)");
   flags.add_string("quiet", &quiet, "seconds of traffic before the first fault");
   flags.add_string("recovery", &recovery, "seconds of traffic after healing");
@@ -102,6 +109,11 @@ int main(int argc, char** argv) {
     auto v = parse_seconds(name, *text);
     if (v.is_ok()) *target = *v;
     s = v.status();
+  }
+  if (s.is_ok()) {
+    auto range = launcher::parse_port_range(ports);
+    if (range.is_ok()) c.ports = *range;
+    s = range.status();
   }
   for (const auto& kv : env) {
     const size_t eq = kv.find('=');

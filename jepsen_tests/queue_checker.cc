@@ -101,7 +101,8 @@ void check_timing(const std::string& id, const Message& m, const QueueOptions& o
             fmt::format(
                 "{}: delivered {:.1f} ms after enqueue with delay {} ms", id,
                 static_cast<double>(m.deliveries.front()->invoke_ns - m.enqueue->invoke_ns) / 1e6,
-                m.delay_ms));
+                m.delay_ms),
+            m.deliveries.front());
   }
   size_t failed_attempts = 0;
   for (size_t i = 0; i + 1 < m.deliveries.size(); ++i) {
@@ -114,7 +115,8 @@ void check_timing(const std::string& id, const Message& m, const QueueOptions& o
     if (gap_ns < wait_ms * 1'000'000 - tolerance_ns) {
       log.add("backoff-ignored",
               fmt::format("{}: attempt {} came {:.1f} ms after attempt {}, backoff {} ms", id,
-                          i + 2, static_cast<double>(gap_ns) / 1e6, i + 1, wait_ms));
+                          i + 2, static_cast<double>(gap_ns) / 1e6, i + 1, wait_ms),
+              m.deliveries[i + 1]);
     }
   }
 }
@@ -142,7 +144,8 @@ void check_outcome(const std::string& id, const Message& m, const QueueState& q,
   if (enq.failed() && (!m.deliveries.empty() || present > 0)) {
     log.add("delivered-failed-enqueue",
             fmt::format("{}: enqueue failed yet {} deliveries, {} dead-letter keys", id, attempts,
-                        present));
+                        present),
+            m.deliveries.empty() ? nullptr : m.deliveries.front());
   }
   if (present > 0 && present < total)
     log.add("partial-dead-letter", fmt::format("{}: {} of {} keys", id, present, total));
@@ -152,15 +155,17 @@ void check_outcome(const std::string& id, const Message& m, const QueueState& q,
   }
   if (present > 0 && delivered)
     log.add("dead-lettered-after-success",
-            fmt::format("{}: handler succeeded yet dead-lettered", id));
+            fmt::format("{}: handler succeeded yet dead-lettered", id), *success);
   if (dead && !delivered && attempts + o.unobserved_attempt_allowance < allowed) {
     log.add("dead-lettered-early",
             fmt::format("{}: dead-lettered after {} attempts; schedule allows {}", id, attempts,
                         allowed));
   }
   if (attempts > allowed + o.duplicate_allowance) {
-    log.add("too-many-deliveries", fmt::format("{}: {} deliveries, bound {}", id, attempts,
-                                               allowed + o.duplicate_allowance));
+    log.add(
+        "too-many-deliveries",
+        fmt::format("{}: {} deliveries, bound {}", id, attempts, allowed + o.duplicate_allowance),
+        m.deliveries[static_cast<size_t>(allowed + o.duplicate_allowance)]);
   }
   if (enq.ok() && !delivered && !dead) {
     if (q.dlq_read)
@@ -168,7 +173,8 @@ void check_outcome(const std::string& id, const Message& m, const QueueState& q,
           "lost",
           fmt::format(
               "{}: acknowledged enqueue neither delivered nor dead-lettered ({} failed attempts)",
-              id, attempts));
+              id, attempts),
+          &enq);
     else
       ++tally.undetermined;
   }
@@ -187,7 +193,7 @@ base::Result<CheckResult> check_queue(const std::vector<Operation>& ops,
   RETURN_IF_ERROR(parse(q, ops));
   AnomalyLog log;
   for (const Operation* d : q.orphan_deliveries) {
-    log.add("unexpected-delivery", fmt::format("{}: never enqueued", describe_operation(*d)));
+    log.add("unexpected-delivery", fmt::format("{}: never enqueued", describe_operation(*d)), d);
   }
   Tally tally;
   int64_t acknowledged = 0;

@@ -91,6 +91,10 @@ TEST_CASE("queue: delivery before the delay is early; a retry before its backoff
   CHECK(r.valid == Validity::kInvalid);
   CHECK(anomaly(r, "early-delivery") == 1);
   CHECK(anomaly(r, "backoff-ignored") == 1);
+  // The earliest of the two on the timeline: m2's retry completes at 31 ms, m1's early
+  // delivery at 501 ms.
+  CHECK(r.first_anomaly_ns == 31'000'000);
+  CHECK(r.first_anomaly == "backoff-ignored");
 }
 
 TEST_CASE("queue: under clock skew the delay tolerance grows by the skew spread, no further") {

@@ -175,6 +175,10 @@ base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
     max_ops_per_key = std::max(max_ops_per_key, static_cast<int64_t>(keys[i]->ops.size()));
     if (w.verdict == WglVerdict::kNotLinearizable) {
       ++invalid;
+      // Placed where the op that no order of the pending ops allows completes.
+      const RegisterOp& stuck = keys[i]->ops[static_cast<size_t>(w.stuck_op)];
+      note_anomaly(result, anomaly_time_ns(*keys[i]->sources[static_cast<size_t>(stuck.source)]),
+                   "not linearizable: key " + keys[i]->key);
       if (invalid_keys.size() < options.counterexample_keys) {
         result.counterexample +=
             describe_failure(*keys[i], w, options.counterexample_ops, origin_ns);

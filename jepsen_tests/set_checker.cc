@@ -35,27 +35,32 @@ base::Result<CheckResult> check_set(const std::vector<Operation>& ops) {
   for (const Json& e : final_read->value.as_array()) ++present[e.serialize()];
   int64_t recovered = 0, acknowledged = 0;
   for (const auto& [element, times] : present) {
-    if (times > 1) log.add("duplicated", fmt::format("{} present {} times", element, times));
+    if (times > 1)
+      log.add("duplicated", fmt::format("{} present {} times", element, times), final_read);
     const auto it = adds.find(element);
     if (it == adds.end()) {
-      log.add("unexpected", fmt::format("{} was never added", element));
+      log.add("unexpected", fmt::format("{} was never added", element), final_read);
     } else if (it->second->failed()) {
-      log.add("aborted", fmt::format("{} present although its add failed: {}", element,
-                                     describe_operation(*it->second)));
+      log.add("aborted",
+              fmt::format("{} present although its add failed: {}", element,
+                          describe_operation(*it->second)),
+              final_read);
     } else if (it->second->indeterminate()) {
       ++recovered;
     }
   }
-  std::map<int64_t, std::string> lost;  // by add index, for a stable report
+  std::map<int64_t, std::pair<std::string, const Operation*>> lost;  // by add index: stable
   for (const auto& [element, op] : adds) {
     if (!op->ok()) continue;
     ++acknowledged;
     if (op->complete_ns < final_read->invoke_ns && !present.contains(element)) {
-      lost.emplace(op->invoke_index, fmt::format("{} acknowledged but missing: {}", element,
-                                                 describe_operation(*op)));
+      lost.emplace(op->invoke_index, std::pair(fmt::format("{} acknowledged but missing: {}",
+                                                           element, describe_operation(*op)),
+                                               op));
     }
   }
-  for (auto& [index, text] : lost) log.add("lost", std::move(text));
+  // A lost add is placed where it was acknowledged.
+  for (auto& [index, lost_add] : lost) log.add("lost", std::move(lost_add.first), lost_add.second);
   result.stats.set("acknowledged", Json::number(acknowledged));
   result.stats.set("present", Json::number(static_cast<int64_t>(present.size())));
   result.stats.set("lost", Json::number(log.count("lost")));

@@ -40,6 +40,9 @@ TEST_CASE("set: an acknowledged add missing from the final read is lost") {
   CHECK(r.valid == Validity::kInvalid);
   CHECK(r.stats.find_i64("lost") == 1);
   CHECK(r.counterexample.find("2 acknowledged but missing") != std::string::npos);
+  // Placed on the timeline where the lost add was acknowledged.
+  CHECK(r.first_anomaly_ns == 3'000'000);
+  CHECK(r.first_anomaly == "lost");
 }
 
 TEST_CASE("set: an add still running when the final read began may be missing") {

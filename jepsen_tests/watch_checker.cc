@@ -60,10 +60,11 @@ base::Result<Writes> index_writes(const std::vector<Operation>& ops) {
 
 // W2 for one entry (yielded or finally read).
 void check_entry_written(const Entry& e, const Writes& w, const std::string& where,
-                         AnomalyLog& log) {
+                         const Operation& at, AnomalyLog& log) {
   if (e.versionstamp.empty()) {
     if (!e.value.is_null())
-      log.add("phantom", fmt::format("{}: key {} has a value but no versionstamp", where, e.key));
+      log.add("phantom", fmt::format("{}: key {} has a value but no versionstamp", where, e.key),
+              &at);
     return;
   }
   const auto it = w.by_versionstamp.find({e.key, e.versionstamp});
@@ -72,7 +73,8 @@ void check_entry_written(const Entry& e, const Writes& w, const std::string& whe
     if (!((written ? *written : Json()) == e.value)) {
       log.add("wrong-value",
               fmt::format("{}: key {} at {} shows {}, written {}", where, e.key, e.versionstamp,
-                          e.value.serialize(), written ? written->serialize() : "null"));
+                          e.value.serialize(), written ? written->serialize() : "null"),
+              &at);
     }
     return;
   }
@@ -83,10 +85,10 @@ void check_entry_written(const Entry& e, const Writes& w, const std::string& whe
     from_failed = from_failed || i->second->failed();
   }
   if (from_info) return;
-  log.add(
-      from_failed ? "aborted-read" : "phantom",
-      fmt::format("{}: key {} = {} at {} matches no {} write", where, e.key, e.value.serialize(),
-                  e.versionstamp, from_failed ? "successful" : "recorded"));
+  log.add(from_failed ? "aborted-read" : "phantom",
+          fmt::format("{}: key {} = {} at {} matches no {} write", where, e.key,
+                      e.value.serialize(), e.versionstamp, from_failed ? "successful" : "recorded"),
+          &at);
 }
 
 struct Watcher {
@@ -122,7 +124,7 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
     auto entries = parse_entries(*final_read);
     if (!entries.is_ok()) return entries.status();
     for (const Entry& e : *entries) {
-      check_entry_written(e, *writes, "final read", log);
+      check_entry_written(e, *writes, "final read", *final_read, log);
       final_vs[e.key] = e.versionstamp;
     }
   }
@@ -138,17 +140,20 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
           fmt::format("watcher p{} yield #{}", process, w.yields[i]->invoke_index);
       std::vector<std::string> stamps;
       for (const Entry& e : *entries) {
-        check_entry_written(e, *writes, where, log);
+        check_entry_written(e, *writes, where, *w.yields[i], log);
         auto [it, first] = last.emplace(e.key, e.versionstamp);
         if (!first && e.versionstamp < it->second) {
-          log.add("versionstamp-regression", fmt::format("{}: key {} went back from {} to {}",
-                                                         where, e.key, it->second, e.versionstamp));
+          log.add("versionstamp-regression",
+                  fmt::format("{}: key {} went back from {} to {}", where, e.key, it->second,
+                              e.versionstamp),
+                  w.yields[i]);
         }
         it->second = e.versionstamp;
         stamps.push_back(e.key + "@" + e.versionstamp);
       }
       if (i > 0 && stamps == previous)
-        log.add("spurious-yield", where + ": same versionstamps as the previous yield");
+        log.add("spurious-yield", where + ": same versionstamps as the previous yield",
+                w.yields[i]);
       previous = std::move(stamps);
       if (i == 0 && w.opened != nullptr) {
         for (const Entry& e : *entries) {
@@ -158,7 +163,8 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
               log.add(
                   "stale-first-yield",
                   fmt::format("{}: key {} at {} older than {} acknowledged before the watch opened",
-                              where, e.key, e.versionstamp, kv.second));
+                              where, e.key, e.versionstamp, kv.second),
+                  w.yields[i]);
               break;
             }
           }
@@ -171,7 +177,8 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
       if (f != final_vs.end() && f->second != vs) {
         log.add("not-converged",
                 fmt::format("watcher p{}: last yield of key {} is {}, final read {}", process, key,
-                            vs, f->second));
+                            vs, f->second),
+                final_read);
       }
     }
   }
