@@ -136,9 +136,12 @@ std::string axes(const Timeline& tl, const YAxis& axis, const std::string& unit)
   return svg;
 }
 
+// Each fault period shaded, numbered as in the fault table ("#2 kill-leader" where it fits,
+// "#2" where not), its tooltip saying what it did.
 std::string fault_rects(const Timeline& tl, const std::vector<FaultPeriod>& faults) {
   std::string svg;
-  for (const FaultPeriod& f : faults) {
+  for (size_t i = 0; i < faults.size(); ++i) {
+    const FaultPeriod& f = faults[i];
     const double x0 = tl.x(f.start_ns), x1 = tl.x(f.end_ns);
     if (x1 <= x0) continue;
     const std::string tip = fmt::format(
@@ -149,12 +152,13 @@ std::string fault_rects(const Timeline& tl, const std::vector<FaultPeriod>& faul
         "<rect class=\"fault\" x=\"{:.1f}\" y=\"{}\" width=\"{:.1f}\" height=\"{}\" "
         "fill=\"#f4a6a6\" fill-opacity=\"0.35\"><title>{}</title></rect>\n",
         x0, kTop, x1 - x0, kPlotHeight, escape_html(tip));
-    // Labelled where the name fits (about 6 units per character at this size).
-    if (x1 - x0 >= 6.0 * static_cast<double>(f.name.size()))
-      svg += fmt::format(
-          "<text class=\"fault-label\" x=\"{:.1f}\" y=\"{}\" font-size=\"10\" "
-          "fill=\"#a33\">{}</text>\n",
-          x0 + 2, kTop + 10, escape_html(f.name));
+    std::string label = fmt::format("#{} {}", i + 1, f.name);
+    if (x1 - x0 < 5.5 * static_cast<double>(label.size()) + 4)  // ~5.5 units a character
+      label = fmt::format("#{}", i + 1);
+    svg += fmt::format(
+        "<text class=\"fault-label\" x=\"{:.1f}\" y=\"{}\" font-size=\"10\" "
+        "fill=\"#a33\">{}</text>\n",
+        x0 + 2, kTop + 10, escape_html(label));
   }
   return svg;
 }
@@ -423,7 +427,8 @@ std::string render_report_html(const ReportInput& input) {
       "pre{{background:#f6f6f6;padding:8px;overflow:auto}}"
       "table.faults{{border-collapse:collapse}}"
       "table.faults td,table.faults th{{border:1px solid #ccc;padding:2px 8px;text-align:left}}"
-      "ul.errors{{color:#b50}}</style>\n</head><body>\n",
+      "ul.errors{{color:#b50}}h2{{font-size:1.15em;margin-top:1.4em}}</style>\n"
+      "</head><body>\n",
       escape_html(input.title));
   html += header_html(tl, input, summarize_operations(*input.ops));
   html += throughput_chart(tl, input);

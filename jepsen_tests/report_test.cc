@@ -88,6 +88,9 @@ TEST_CASE("report: the fault table says what each fault did; the run's files are
   CHECK(html.find("<td>partition halves</td><td>0.200 s</td><td>0.500 s</td><td>cut n1-&gt;n2 "
                   "n2-&gt;n1</td>") != std::string::npos);
   CHECK(html.find("<td>kill n1</td><td>1.200 s</td><td>end</td>") != std::string::npos);
+  // Each shaded period is numbered like its table row (named where the name fits).
+  CHECK(count(html, ">#1 partition halves</text>") == 2);
+  CHECK(count(html, ">#2 kill n1</text>") == 2);
   for (const char* file : {"history.jsonl", "n1.log", "n2.log"})
     CHECK(html.find(fmt::format("<a href=\"{0}\">{0}</a>", file)) != std::string::npos);
 }
@@ -107,7 +110,8 @@ TEST_CASE("report: the first anomaly is marked on both charts and named in the v
   REQUIRE(input.result.first_anomaly_ns == 5'000'000);
   const std::string html = render_report_html(input);
   CHECK(count(html, "<g class=\"first-anomaly\">") == 2);
-  CHECK(html.find("First anomaly at 0.005 s: not linearizable: key &quot;x&quot;") != std::string::npos);
+  CHECK(html.find("First anomaly at 0.005 s: not linearizable: key &quot;x&quot;") !=
+        std::string::npos);
   CHECK(html.find(">failed: check</b>") != std::string::npos);
   CHECK(results_json(input).find("first_anomaly")->find_i64("time_ns") == 5'000'000);
   CHECK(verdict_line(input, "runs/r/report.html") ==
