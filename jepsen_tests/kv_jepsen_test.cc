@@ -87,12 +87,14 @@ TEST_CASE(
     CHECK(!log.empty());
     // Every address a node was given lies in --ports.
     const std::regex addr("127\\.0\\.0\\.1:([0-9]+)");
+    int seen = 0;
     for (auto it = std::sregex_iterator(log.begin(), log.end(), addr); it != std::sregex_iterator();
-         ++it) {
+         ++it, ++seen) {
       const int port = std::stoi((*it)[1]);
       CHECK(port >= range.first);
       CHECK(port <= range.last);
     }
+    CHECK(seen >= 2);  // its client and peer listeners at least
   }
   CHECK(slurp(out / "results.json").find("\"verdict\": \"valid\"") != std::string::npos);
   CHECK(slurp(out / "report.html").find("<a href=\"n3.log\">n3.log</a>") != std::string::npos);
