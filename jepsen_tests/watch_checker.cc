@@ -97,6 +97,24 @@ struct Watcher {
   const Operation* ended = nullptr;  // the stream broke for good: W5 does not apply
 };
 
+// W4: a stream's first yield is at least as new as every write acknowledged before it opened.
+void check_first_yield(const std::vector<Entry>& entries, const Watcher& w, const Writes& writes,
+                       const std::string& where, AnomalyLog& log) {
+  if (w.opened == nullptr) return;
+  for (const Entry& e : entries) {
+    for (const auto& [kv, write] : writes.by_versionstamp) {
+      if (kv.first == e.key && write->complete_ns < w.opened->invoke_ns &&
+          e.versionstamp < kv.second) {
+        log.add("stale-first-yield",
+                fmt::format("{}: key {} at {} older than {} acknowledged before the watch opened",
+                            where, e.key, e.versionstamp, kv.second),
+                w.yields.front());
+        break;
+      }
+    }
+  }
+}
+
 }  // namespace
 
 base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
@@ -155,21 +173,7 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
         log.add("spurious-yield", where + ": same versionstamps as the previous yield",
                 w.yields[i]);
       previous = std::move(stamps);
-      if (i == 0 && w.opened != nullptr) {
-        for (const Entry& e : *entries) {
-          for (const auto& [kv, write] : writes->by_versionstamp) {
-            if (kv.first == e.key && write->complete_ns < w.opened->invoke_ns &&
-                e.versionstamp < kv.second) {
-              log.add(
-                  "stale-first-yield",
-                  fmt::format("{}: key {} at {} older than {} acknowledged before the watch opened",
-                              where, e.key, e.versionstamp, kv.second),
-                  w.yields[i]);
-              break;
-            }
-          }
-        }
-      }
+      if (i == 0) check_first_yield(*entries, w, *writes, where, log);
     }
     if (final_read == nullptr || w.ended != nullptr) continue;
     for (const auto& [key, vs] : last) {
