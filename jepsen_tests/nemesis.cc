@@ -445,7 +445,8 @@ base::Status Nemesis::heal_clock(const Fault& f) {
   return status;
 }
 
-base::Status Nemesis::heal_membership(const Fault& f) {
+// Starts a replacement for the removed voter and adds it; the fault's detail names it.
+base::Status Nemesis::heal_membership(Fault& f) {
   if (f.removed == 0) return base::Status::ok();
   auto id = cluster_.allocate_node(cluster_.node(f.removed).client_addr);
   if (!id.is_ok()) return id.status();
@@ -458,11 +459,13 @@ base::Status Nemesis::heal_membership(const Fault& f) {
     auto r = client.call_leader(net::MemberAdd{*id, info.proxy_addr, info.client_addr});
     if (r.is_ok()) {
       cluster_.node(*id).member = true;
+      f.detail += fmt::format("; replaced by n{}", *id);
       return base::Status::ok();
     }
     last = r.status();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
+  f.detail += fmt::format("; replacement n{} not added: {}", *id, last.to_string());
   return base::Status(base::Code::kUnavailable,
                       fmt::format("could not add replacement n{}: {}", *id, last.to_string()));
 }

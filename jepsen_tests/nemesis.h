@@ -122,7 +122,7 @@ class Nemesis {
   std::vector<uint64_t> process_targets(FaultKind kind, std::optional<uint64_t> leader);
   void inject_transfer(Fault& fault);
   base::Status inject_membership(Fault& fault, bool leader_only);
-  base::Status heal_membership(const Fault& fault);
+  base::Status heal_membership(Fault& fault);
   base::Status inject_power_loss(Fault& fault, std::optional<uint64_t> leader);
   base::Status inject_clock(Fault& fault, std::optional<uint64_t> leader);
   base::Status heal_clock(const Fault& fault);
