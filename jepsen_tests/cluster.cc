@@ -23,16 +23,8 @@ std::string loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 KvdHooks kvd_hooks(const std::string& kvd_path) {
   KvdHooks hooks;
-  // Only the harness's own binary path goes to the shell; quote it anyway.
-  std::string quoted = "'";
-  for (char c : kvd_path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  quoted += "'";
-  std::FILE* p = ::popen((quoted + " --help 2>&1").c_str(), "r");
-  if (p == nullptr) return hooks;
-  std::string text;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
-  ::pclose(p);
+  const auto help = launcher::run_command(launcher::shell_quote(kvd_path) + " --help");
+  const std::string text = help.out + help.err;
   hooks.clock_file = text.find("--test-clock-file") != std::string::npos;
   hooks.sync_journal = text.find("--test-sync-journal") != std::string::npos;
   hooks.plant_bug = text.find("--plant-bug") != std::string::npos;

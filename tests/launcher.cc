@@ -11,7 +11,10 @@
 
 #include <cerrno>
 #include <charconv>
+#include <cstdio>
 #include <cstring>
+#include <fstream>
+#include <iterator>
 
 #include "base/check.h"
 
@@ -134,6 +137,37 @@ void kill_and_reap(pid_t pid) {
 std::string terminate_and_reap(pid_t pid) {
   ::kill(pid, SIGTERM);
   return describe_wait_status(wait_for_exit(pid));
+}
+
+CommandResult run_command(const std::string& command) {
+  CommandResult result;
+  char err_path[] = "/tmp/raftkv-cmd-XXXXXX";
+  const int fd = ::mkstemp(err_path);
+  if (fd < 0) {
+    result.err = fmt::format("mkstemp: {}", std::strerror(errno));
+    return result;
+  }
+  ::close(fd);
+  // The braces send the stderr of every command of a list to the file, not only the last's.
+  const std::string line = "{ " + command + "\n} 2>" + err_path;
+  if (FILE* pipe = ::popen(line.c_str(), "r"); pipe == nullptr) {
+    result.err = fmt::format("popen: {}", std::strerror(errno));
+  } else {
+    char buf[4096];
+    for (size_t n; (n = std::fread(buf, 1, sizeof buf, pipe)) > 0;) result.out.append(buf, n);
+    const int status = ::pclose(pipe);
+    result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    std::ifstream in(err_path);
+    result.err.assign(std::istreambuf_iterator<char>(in), {});
+  }
+  ::unlink(err_path);
+  return result;
+}
+
+std::string shell_quote(std::string_view text) {
+  std::string quoted = "'";
+  for (const char c : text) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return quoted + "'";
 }
 
 base::Result<PortRange> parse_port_range(std::string_view text) {

@@ -1,5 +1,6 @@
 // Starting, signalling and reaping the real processes that the integration tests (tests/) and
-// kv-jepsen (jepsen_tests/) run, and the loopback ports they listen on. One launcher for both.
+// kv-jepsen (jepsen_tests/) run, running short shell commands, and the loopback ports the
+// processes listen on. One launcher for both.
 //
 // A started child:
 //   - dies with its parent: PR_SET_PDEATHSIG=SIGKILL, so not even a kill -9 of the test or the
@@ -41,6 +42,17 @@ std::optional<std::string> reap_if_exited(pid_t pid);
 void kill_and_reap(pid_t pid);
 // SIGTERM, then waits for the exit (a clean shutdown) and says how it ended.
 std::string terminate_and_reap(pid_t pid);
+
+// Runs `command` through /bin/sh to its end: its exit code (-1 when it did not exit normally or
+// could not be run; `err` then says why), stdout and stderr.
+struct CommandResult {
+  int exit_code = -1;
+  std::string out;
+  std::string err;
+};
+CommandResult run_command(const std::string& command);
+// `text` as one single-quoted /bin/sh word.
+std::string shell_quote(std::string_view text);
 
 // Inclusive range of loopback TCP ports. The default lies below Linux's ephemeral range
 // (32768..60999): there, any outgoing connection on the machine could take a port that a

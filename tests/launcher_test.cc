@@ -127,6 +127,17 @@ TEST_CASE("launcher: a child dies with its parent, even when the parent is kille
   std::filesystem::remove(log);
 }
 
+TEST_CASE("launcher: a shell command's exit code, stdout and stderr come back apart") {
+  auto r = launcher::run_command("echo out; echo err >&2; exit 4");
+  CHECK(r.exit_code == 4);
+  CHECK(r.out == "out\n");
+  CHECK(r.err == "err\n");
+  // Quoting makes any text one word, quotes included.
+  r = launcher::run_command("printf '%s|' " + launcher::shell_quote("it's a $HOME `x`"));
+  CHECK(r.exit_code == 0);
+  CHECK(r.out == "it's a $HOME `x`|");
+}
+
 TEST_CASE("launcher: port ranges parse as FROM-TO and reject everything else") {
   auto r = launcher::parse_port_range("21200-21399");
   REQUIRE(r.is_ok());

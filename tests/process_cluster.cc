@@ -1,13 +1,9 @@
 #include "tests/process_cluster.h"
 
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "base/check.h"
@@ -153,27 +149,6 @@ int ProcessCluster::wait_leader(std::chrono::milliseconds deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return 0;
-}
-
-CommandResult run_command(const std::string& command) {
-  char err_templ[] = "/tmp/raftkv-cmd-XXXXXX";
-  int fd = mkstemp(err_templ);
-  ENSURE(fd >= 0);
-  close(fd);
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>" + err_templ).c_str(), "r");
-  ENSURE(pipe != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_templ);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  result.err = ss.str();
-  std::remove(err_templ);
-  return result;
 }
 
 }  // namespace testing_support

@@ -16,6 +16,7 @@
 #include <vector>
 
 #include "net/client_types.h"
+#include "tests/launcher.h"
 
 namespace testing_support {
 
@@ -65,13 +66,9 @@ class ProcessCluster {
   std::set<int> members_;  // initial voters, plus joined nodes, minus forgotten ones
 };
 
-// Runs a command through /bin/sh, returns (exit code, stdout). stderr goes to `stderr_out`.
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-CommandResult run_command(const std::string& command);
+// Shell commands run through the launcher (exit code, stdout, stderr).
+using launcher::CommandResult;
+using launcher::run_command;
 
 // The path of a built binary, from the environment variable meson sets for the test.
 std::string binary_path(const char* env_name);
