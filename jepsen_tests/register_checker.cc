@@ -127,21 +127,9 @@ std::string describe_failure(const KeyHistory& kh, const WglResult& r, size_t ma
   return out;
 }
 
-}  // namespace
-
-base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
-                                         const RegisterOptions& options) {
-  std::map<std::string, KeyHistory> by_key;
-  for (const Operation& op : ops) RETURN_IF_ERROR(add_op(by_key, op));
-  std::vector<KeyHistory*> keys;
-  int64_t dropped = 0;
-  for (auto& [name, kh] : by_key) {
-    const size_t before = kh.ops.size();
-    drop_unobserved_indeterminate(kh);
-    dropped += static_cast<int64_t>(before - kh.ops.size());
-    keys.push_back(&kh);
-  }
-
+// The WGL search of every key, on up to options.threads threads (keys are independent).
+std::vector<KeyVerdict> search_keys(const std::vector<KeyHistory*>& keys,
+                                    const RegisterOptions& options) {
   std::vector<KeyVerdict> verdicts(keys.size());
   std::atomic<size_t> next{0};
   const WglBudget budget{options.time_budget_ms_per_key, options.max_configurations_per_key};
@@ -162,7 +150,25 @@ base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  return verdicts;
+}
 
+}  // namespace
+
+base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
+                                         const RegisterOptions& options) {
+  std::map<std::string, KeyHistory> by_key;
+  for (const Operation& op : ops) RETURN_IF_ERROR(add_op(by_key, op));
+  std::vector<KeyHistory*> keys;
+  int64_t dropped = 0;
+  for (auto& [name, kh] : by_key) {
+    const size_t before = kh.ops.size();
+    drop_unobserved_indeterminate(kh);
+    dropped += static_cast<int64_t>(before - kh.ops.size());
+    keys.push_back(&kh);
+  }
+
+  const std::vector<KeyVerdict> verdicts = search_keys(keys, options);
   CheckResult result;
   const int64_t origin_ns = ops.empty() ? 0 : ops.front().invoke_ns;
   int64_t invalid = 0, unknown = 0, configurations = 0, max_ops_per_key = 0;

@@ -115,6 +115,38 @@ void check_first_yield(const std::vector<Entry>& entries, const Watcher& w, cons
   }
 }
 
+// One watcher's yields: every entry written (W2), versionstamps never going back (W1), no
+// yield repeating the previous one (W6), the first at least as new as what was acknowledged
+// before the open (W4). `last` ends as the versionstamp last yielded per key.
+base::Status check_yields(int64_t process, const Watcher& w, const Writes& writes, AnomalyLog& log,
+                          std::map<std::string, std::string>& last) {
+  std::vector<std::string> previous;
+  for (size_t i = 0; i < w.yields.size(); ++i) {
+    auto entries = parse_entries(*w.yields[i]);
+    if (!entries.is_ok()) return entries.status();
+    const std::string where =
+        fmt::format("watcher p{} yield #{}", process, w.yields[i]->invoke_index);
+    std::vector<std::string> stamps;
+    for (const Entry& e : *entries) {
+      check_entry_written(e, writes, where, *w.yields[i], log);
+      auto [it, first] = last.emplace(e.key, e.versionstamp);
+      if (!first && e.versionstamp < it->second) {
+        log.add("versionstamp-regression",
+                fmt::format("{}: key {} went back from {} to {}", where, e.key, it->second,
+                            e.versionstamp),
+                w.yields[i]);
+      }
+      it->second = e.versionstamp;
+      stamps.push_back(e.key + "@" + e.versionstamp);
+    }
+    if (i > 0 && stamps == previous)
+      log.add("spurious-yield", where + ": same versionstamps as the previous yield", w.yields[i]);
+    previous = std::move(stamps);
+    if (i == 0) check_first_yield(*entries, w, writes, where, log);
+  }
+  return base::Status::ok();
+}
+
 }  // namespace
 
 base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
@@ -149,32 +181,8 @@ base::Result<CheckResult> check_watch(const std::vector<Operation>& ops) {
   int64_t yields = 0;
   for (const auto& [process, w] : watchers) {
     std::map<std::string, std::string> last;  // key -> versionstamp last yielded
-    std::vector<std::string> previous;
-    for (size_t i = 0; i < w.yields.size(); ++i) {
-      ++yields;
-      auto entries = parse_entries(*w.yields[i]);
-      if (!entries.is_ok()) return entries.status();
-      const std::string where =
-          fmt::format("watcher p{} yield #{}", process, w.yields[i]->invoke_index);
-      std::vector<std::string> stamps;
-      for (const Entry& e : *entries) {
-        check_entry_written(e, *writes, where, *w.yields[i], log);
-        auto [it, first] = last.emplace(e.key, e.versionstamp);
-        if (!first && e.versionstamp < it->second) {
-          log.add("versionstamp-regression",
-                  fmt::format("{}: key {} went back from {} to {}", where, e.key, it->second,
-                              e.versionstamp),
-                  w.yields[i]);
-        }
-        it->second = e.versionstamp;
-        stamps.push_back(e.key + "@" + e.versionstamp);
-      }
-      if (i > 0 && stamps == previous)
-        log.add("spurious-yield", where + ": same versionstamps as the previous yield",
-                w.yields[i]);
-      previous = std::move(stamps);
-      if (i == 0) check_first_yield(*entries, w, *writes, where, log);
-    }
+    RETURN_IF_ERROR(check_yields(process, w, *writes, log, last));
+    yields += static_cast<int64_t>(w.yields.size());
     if (final_read == nullptr || w.ended != nullptr) continue;
     for (const auto& [key, vs] : last) {
       const auto f = final_vs.find(key);
