@@ -327,7 +327,14 @@ void serialize_string(std::string& out, std::string_view s) {
   out += '"';
 }
 
-void serialize_to(std::string& out, const Json& v) {
+// indent 0: compact. Otherwise every item and member starts a line indented by `indent`
+// spaces per level; empty arrays and objects stay "[]" and "{}".
+void serialize_to(std::string& out, const Json& v, int indent, int depth) {
+  const auto newline = [&](int level) {
+    if (indent == 0) return;
+    out += '\n';
+    out.append(static_cast<size_t>(indent * level), ' ');
+  };
   switch (v.type()) {
     case Json::Type::kNull:
       out += "null";
@@ -347,8 +354,10 @@ void serialize_to(std::string& out, const Json& v) {
       for (const Json& item : v.as_array()) {
         if (!first) out += ',';
         first = false;
-        serialize_to(out, item);
+        newline(depth + 1);
+        serialize_to(out, item, indent, depth + 1);
       }
+      if (!first) newline(depth);
       out += ']';
       break;
     }
@@ -358,10 +367,12 @@ void serialize_to(std::string& out, const Json& v) {
       for (const auto& [key, item] : v.as_object()) {
         if (!first) out += ',';
         first = false;
+        newline(depth + 1);
         serialize_string(out, key);
-        out += ':';
-        serialize_to(out, item);
+        out += indent == 0 ? ":" : ": ";
+        serialize_to(out, item, indent, depth + 1);
       }
+      if (!first) newline(depth);
       out += '}';
       break;
     }
@@ -419,7 +430,14 @@ Result<Json> Json::parse(std::string_view text) { return Parser(text).parse_docu
 
 std::string Json::serialize() const {
   std::string out;
-  serialize_to(out, *this);
+  serialize_to(out, *this, 0, 0);
+  return out;
+}
+
+std::string Json::serialize_pretty() const {
+  std::string out;
+  serialize_to(out, *this, 2, 0);
+  out += '\n';
   return out;
 }
 
@@ -455,7 +473,7 @@ double Json::number_as_double() const {
 }
 
 std::optional<int64_t> Json::number_as_i64() const {
-  ENSURE(type_ == Type::kNumber);
+  if (type_ != Type::kNumber) return std::nullopt;
   int64_t v;
   auto [end, ec] = std::from_chars(text_.data(), text_.data() + text_.size(), v);
   if (ec != std::errc() || end != text_.data() + text_.size()) return std::nullopt;
@@ -463,7 +481,7 @@ std::optional<int64_t> Json::number_as_i64() const {
 }
 
 std::optional<uint64_t> Json::number_as_u64() const {
-  ENSURE(type_ == Type::kNumber);
+  if (type_ != Type::kNumber) return std::nullopt;
   uint64_t v;
   auto [end, ec] = std::from_chars(text_.data(), text_.data() + text_.size(), v);
   if (ec != std::errc() || end != text_.data() + text_.size()) return std::nullopt;
@@ -471,11 +489,28 @@ std::optional<uint64_t> Json::number_as_u64() const {
 }
 
 const Json* Json::find(std::string_view key) const {
-  ENSURE(type_ == Type::kObject);
+  if (type_ != Type::kObject) return nullptr;
   for (const auto& [k, v] : object_) {
     if (k == key) return &v;
   }
   return nullptr;
+}
+
+std::optional<int64_t> Json::find_i64(std::string_view key) const {
+  const Json* v = find(key);
+  return v == nullptr ? std::nullopt : v->number_as_i64();
+}
+
+std::optional<std::string> Json::find_string(std::string_view key) const {
+  const Json* v = find(key);
+  if (v == nullptr || !v->is_string()) return std::nullopt;
+  return v->as_string();
+}
+
+std::optional<bool> Json::find_bool(std::string_view key) const {
+  const Json* v = find(key);
+  if (v == nullptr || !v->is_bool()) return std::nullopt;
+  return v->as_bool();
 }
 
 Json& Json::set(std::string key, Json value) {

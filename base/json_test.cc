@@ -83,3 +83,50 @@ TEST_CASE("json: built values compare structurally") {
   CHECK(a == *b);
   CHECK_FALSE(a == Json::object());
 }
+
+TEST_CASE("json: integers above 2^63 stay exact through parse, build and serialize; i64 rejects") {
+  // 2^63 and 2^64 - 1: a conversion through int64 would wrap them to negative numbers.
+  auto v = Json::parse(R"({"a":9223372036854775808,"b":18446744073709551615})");
+  REQUIRE(v.is_ok());
+  CHECK(v->serialize() == R"({"a":9223372036854775808,"b":18446744073709551615})");
+  CHECK(v->find("a")->number_as_u64() == uint64_t{1} << 63);
+  CHECK(v->find("b")->number_as_u64() == UINT64_MAX);
+  CHECK_FALSE(v->find("a")->number_as_i64().has_value());
+  CHECK_FALSE(v->find_i64("b").has_value());
+  const Json built = Json::number(uint64_t{1} << 63);
+  CHECK(built.serialize() == "9223372036854775808");
+  CHECK(built.number_as_u64() == uint64_t{1} << 63);
+  CHECK_FALSE(built.number_as_i64().has_value());
+  CHECK(Json::number(uint32_t{4294967295u}).serialize() == "4294967295");
+  CHECK(Json::number(-7).serialize() == "-7");
+}
+
+TEST_CASE(
+    "json: typed member lookup answers nullopt for absent members, other types and "
+    "non-objects") {
+  auto v = Json::parse(R"({"i":-3,"s":"x","b":true,"d":1.5})");
+  REQUIRE(v.is_ok());
+  CHECK(v->find_i64("i") == -3);
+  CHECK(v->find_string("s") == "x");
+  CHECK(v->find_bool("b") == true);
+  CHECK_FALSE(v->find_i64("d").has_value());
+  CHECK_FALSE(v->find_i64("s").has_value());
+  CHECK_FALSE(v->find_string("i").has_value());
+  CHECK_FALSE(v->find_bool("missing").has_value());
+  const Json array = Json::array({Json::number(1)});
+  CHECK(array.find("i") == nullptr);
+  CHECK_FALSE(array.find_i64("i").has_value());
+  CHECK_FALSE(Json::string("1").number_as_i64().has_value());
+}
+
+TEST_CASE("json: pretty serialization indents members and items and parses back the same") {
+  Json doc = Json::object();
+  doc.set("a", Json::array({Json::number(1), Json::object()}));
+  doc.set("b", Json::array());
+  doc.set("c", Json::string("x"));
+  const std::string pretty = doc.serialize_pretty();
+  CHECK(pretty == "{\n  \"a\": [\n    1,\n    {}\n  ],\n  \"b\": [],\n  \"c\": \"x\"\n}\n");
+  auto back = Json::parse(pretty);
+  REQUIRE(back.is_ok());
+  CHECK(*back == doc);
+}

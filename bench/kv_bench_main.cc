@@ -1,5 +1,6 @@
 // kv-bench: `kv bench` as a standalone program (same code as the `kv bench` command,
-// cli/bench_command.cc), so the benchmarks build without the rest of the CLI.
+// cli/bench_command.cc, linked as the kv_bench library), so the benchmarks build without the
+// rest of the CLI.
 #include <iostream>
 #include <string_view>
 #include <vector>

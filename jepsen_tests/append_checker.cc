@@ -38,6 +38,7 @@ struct Analysis {
   std::vector<std::vector<int32_t>> version_order;  // [key] -> elements; empty if unknown
   std::vector<bool> key_order_broken;
   std::map<std::string, std::vector<std::string>> anomalies;  // name -> witnesses
+  CheckResult placed;  // only first_anomaly_ns / first_anomaly: the earliest placed anomaly
 
   int32_t key(const std::string& name) {
     auto [it, inserted] = key_ids.emplace(name, static_cast<int32_t>(key_names.size()));
@@ -59,17 +60,17 @@ struct Analysis {
     // Integers (the usual case) skip the text form: reads return whole lists, so this is hot.
     int32_t id;
     bool inserted;
-    if (value.is_int()) {
-      auto [it, added] = int_element_ids[ki].emplace(value.as_int(), next);
+    if (const auto n = value.number_as_i64()) {
+      auto [it, added] = int_element_ids[ki].emplace(*n, next);
       id = it->second;
       inserted = added;
     } else {
-      auto [it, added] = element_ids[ki].emplace(to_json(value), next);
+      auto [it, added] = element_ids[ki].emplace(value.serialize(), next);
       id = it->second;
       inserted = added;
     }
     if (inserted) {
-      element_names[ki].push_back(to_json(value));
+      element_names[ki].push_back(value.serialize());
       writer[ki].push_back(-1);
       final_in_writer[ki].push_back(false);
       seen_stamp[ki].push_back(0);
@@ -82,16 +83,16 @@ struct Analysis {
     auto& [values, ids] = longest_read[static_cast<size_t>(k)];
     size_t i = 0;
     out.reserve(list.size());
-    while (i < list.size() && i < values.size() && list[i].is_int() &&
-           list[i].as_int() == values[i]) {
+    while (i < list.size() && i < values.size() && list[i].number_as_i64() == values[i]) {
       out.push_back(ids[i++]);
     }
     bool extends = i == values.size();
     for (; i < list.size(); ++i) {
       out.push_back(element(k, list[i]));
-      extends = extends && list[i].is_int();
+      const auto n = list[i].number_as_i64();
+      extends = extends && n.has_value();
       if (extends) {
-        values.push_back(list[i].as_int());
+        values.push_back(*n);
         ids.push_back(out.back());
       }
     }
@@ -99,11 +100,14 @@ struct Analysis {
   std::string txn_text(int32_t t) const {
     const Operation& op = *txns[static_cast<size_t>(t)].op;
     return fmt::format("T#{} (p{} {} {})", op.invoke_index, op.process, op_type_name(op.outcome),
-                       to_json(op.value));
+                       op.value.serialize());
   }
-  void report(const std::string& name, std::string witness) {
+  // `at_ns`: when the anomaly became visible (anomaly_time_ns of the txn that shows it).
+  void report(const std::string& name, std::string witness, std::optional<int64_t> at_ns) {
     anomalies[name].push_back(std::move(witness));
+    if (at_ns) note_anomaly(placed, *at_ns, name);
   }
+  int64_t time_of(int32_t t) const { return anomaly_time_ns(*txns[static_cast<size_t>(t)].op); }
 };
 
 base::Status parse_txn(Analysis& a, const Operation& op) {
@@ -117,11 +121,11 @@ base::Status parse_txn(Analysis& a, const Operation& op) {
   for (const Json& m : op.value.as_array()) {
     if (!m.is_array() || m.as_array().size() != 3 || !m.as_array()[0].is_string()) {
       return base::invalid_argument("append op #{}: micro-op {} is not [f, key, value]",
-                                    op.invoke_index, to_json(m));
+                                    op.invoke_index, m.serialize());
     }
     const auto& parts = m.as_array();
     MicroOp mop;
-    mop.key = a.key(to_json(parts[1]));
+    mop.key = a.key(parts[1].serialize());
     const auto ki = static_cast<size_t>(mop.key);
     if (parts[0].as_string() == "append") {
       mop.append = true;
@@ -129,7 +133,7 @@ base::Status parse_txn(Analysis& a, const Operation& op) {
       int32_t& w = a.writer[ki][static_cast<size_t>(mop.element)];
       if (w >= 0) {
         return base::invalid_argument("append op #{}: element {} appended to {} twice",
-                                      op.invoke_index, to_json(parts[2]), a.key_names[ki]);
+                                      op.invoke_index, parts[2].serialize(), a.key_names[ki]);
       }
       w = t;
     } else if (parts[0].as_string() == "r") {
@@ -175,23 +179,29 @@ void check_read(Analysis& a, int32_t t, const MicroOp& mop) {
   const uint32_t stamp = ++a.stamp;
   for (const int32_t e : mop.read) {
     uint32_t& seen = a.seen_stamp[ki][static_cast<size_t>(e)];
-    if (seen == stamp) a.report("duplicate-elements", where());
+    if (seen == stamp) a.report("duplicate-elements", where(), a.time_of(t));
     seen = stamp;
     const int32_t w = a.writer[ki][static_cast<size_t>(e)];
     if (w < 0) {
-      a.report("garbage-read", fmt::format("{}: {} was never appended", where(),
-                                           a.element_names[ki][static_cast<size_t>(e)]));
+      a.report("garbage-read",
+               fmt::format("{}: {} was never appended", where(),
+                           a.element_names[ki][static_cast<size_t>(e)]),
+               a.time_of(t));
     } else if (a.txns[static_cast<size_t>(w)].op->failed()) {
-      a.report("G1a", fmt::format("{}: {} was appended by failed {}", where(),
-                                  a.element_names[ki][static_cast<size_t>(e)], a.txn_text(w)));
+      a.report("G1a",
+               fmt::format("{}: {} was appended by failed {}", where(),
+                           a.element_names[ki][static_cast<size_t>(e)], a.txn_text(w)),
+               a.time_of(t));
     }
   }
   if (mop.read.empty()) return;
   const int32_t e = mop.read.back();
   const int32_t w = a.writer[ki][static_cast<size_t>(e)];
   if (w >= 0 && w != t && !a.final_in_writer[ki][static_cast<size_t>(e)]) {
-    a.report("G1b", fmt::format("{}: {} is an intermediate append of {}", where(),
-                                a.element_names[ki][static_cast<size_t>(e)], a.txn_text(w)));
+    a.report("G1b",
+             fmt::format("{}: {} is an intermediate append of {}", where(),
+                         a.element_names[ki][static_cast<size_t>(e)], a.txn_text(w)),
+             a.time_of(t));
   }
 }
 
@@ -219,9 +229,11 @@ void check_internal(Analysis& a, int32_t t) {
                               mop.read.end() - static_cast<std::ptrdiff_t>(k.own.size()));
     }
     if (!consistent) {
-      a.report("internal", fmt::format("{} read {} of key {}, contradicting its own earlier ops",
-                                       a.txn_text(t), list_text(a, mop.key, mop.read),
-                                       a.key_names[static_cast<size_t>(mop.key)]));
+      a.report(
+          "internal",
+          fmt::format("{} read {} of key {}, contradicting its own earlier ops", a.txn_text(t),
+                      list_text(a, mop.key, mop.read), a.key_names[static_cast<size_t>(mop.key)]),
+          a.time_of(t));
     }
     k.prefix = mop.read;
     k.own.clear();
@@ -252,7 +264,8 @@ void infer_version_orders(Analysis& a) {
         a.report("incompatible-order",
                  fmt::format("key {}: {} read {} but {} read {}", a.key_names[ki],
                              a.txn_text(static_cast<int32_t>(t)), list_text(a, mop.key, mop.read),
-                             a.txn_text(lt), list_text(a, mop.key, *order)));
+                             a.txn_text(lt), list_text(a, mop.key, *order)),
+                 a.time_of(static_cast<int32_t>(t)));
       }
       a.key_order_broken[ki] = true;
     }
@@ -428,24 +441,33 @@ base::Result<CheckResult> check_append(const std::vector<Operation>& ops,
   g.finish();
   for (const auto& comp : g.cycles_components(kWW | kWR | kRW | kRealtime, {})) {
     std::string name;
-    const std::string text = cycle_text(a, weakest_cycle(g, comp, options), name);
-    a.report(name, fmt::format("cycle in a component of {} nodes:\n{}", comp.size(), text));
+    const std::vector<CycleStep> cycle = weakest_cycle(g, comp, options);
+    // A cycle exists once its last txn has completed.
+    int64_t visible_ns = 0;
+    for (const CycleStep& s : cycle)
+      if (s.from < static_cast<int32_t>(a.txns.size()))
+        visible_ns = std::max(visible_ns, a.time_of(s.from));
+    const std::string text = cycle_text(a, cycle, name);
+    a.report(name, fmt::format("cycle in a component of {} nodes:\n{}", comp.size(), text),
+             visible_ns);
   }
 
   CheckResult result;
+  result.first_anomaly_ns = a.placed.first_anomaly_ns;
+  result.first_anomaly = a.placed.first_anomaly;
   Json counts = Json::object();
   for (const auto& [name, witnesses] : a.anomalies) {
-    counts.set(name, static_cast<int64_t>(witnesses.size()));
+    counts.set(name, Json::number(static_cast<int64_t>(witnesses.size())));
     result.counterexample += name + ":\n";
     for (size_t i = 0; i < witnesses.size() && i < options.examples_per_anomaly; ++i) {
       result.counterexample += "  " + witnesses[i] + "\n";
     }
   }
-  result.stats.set("txns_ok", ok);
-  result.stats.set("txns_info", info);
-  result.stats.set("txns_fail", failed);
-  result.stats.set("reads", reads);
-  result.stats.set("keys", static_cast<int64_t>(a.key_names.size()));
+  result.stats.set("txns_ok", Json::number(ok));
+  result.stats.set("txns_info", Json::number(info));
+  result.stats.set("txns_fail", Json::number(failed));
+  result.stats.set("reads", Json::number(reads));
+  result.stats.set("keys", Json::number(static_cast<int64_t>(a.key_names.size())));
   result.stats.set("anomalies", counts);
   if (!a.anomalies.empty()) {
     result.valid = Validity::kInvalid;

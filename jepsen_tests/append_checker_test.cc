@@ -11,13 +11,15 @@ using testing::HistoryBuilder;
 
 namespace {
 
-Json append(const char* k, int64_t v) { return Json(Json::Array{"append", k, v}); }
+Json append(const char* k, int64_t v) {
+  return Json::array({Json::string("append"), Json::string(k), Json::number(v)});
+}
 Json read(const char* k, std::vector<int64_t> vs) {
   Json list = Json::array();
-  for (auto v : vs) list.push(v);
-  return Json(Json::Array{"r", k, list});
+  for (auto v : vs) list.push_back(Json::number(v));
+  return Json::array({Json::string("r"), Json::string(k), list});
 }
-Json txn(std::initializer_list<Json> mops) { return Json(Json::Array(mops)); }
+Json txn(std::initializer_list<Json> mops) { return Json::array(mops); }
 
 CheckResult check(const std::vector<Operation>& ops) {
   auto r = check_append(ops);
@@ -150,7 +152,7 @@ TEST_CASE("append: a history without successful reads is unknown") {
 
 TEST_CASE("append: malformed txns and reused elements are errors") {
   HistoryBuilder bad;
-  bad.op(1, "txn", Json("nope"), 0, 1);
+  bad.op(1, "txn", Json::string("nope"), 0, 1);
   CHECK_FALSE(check_append(bad.operations()).is_ok());
   HistoryBuilder reused;
   reused.op(1, "txn", txn({append("x", 1)}), 0, 1).op(2, "txn", txn({append("x", 1)}), 2, 3);
@@ -176,7 +178,7 @@ TEST_CASE("append: random valid histories pass; truncating one read makes them f
       for (const Json& m : op.value.as_array()) {
         const auto& p = m.as_array();
         if (p[0].as_string() == "append")
-          append_done_ns[p[1].as_string() + "/" + to_json(p[2])] = op.complete_ns;
+          append_done_ns[p[1].as_string() + "/" + p[2].serialize()] = op.complete_ns;
       }
     }
     bool corrupted = false;
@@ -190,7 +192,7 @@ TEST_CASE("append: random valid histories pass; truncating one read makes them f
         auto& p = m.as_array();
         if (corrupted || p[0].as_string() != "r" || p[2].as_array().empty()) continue;
         const auto it =
-            append_done_ns.find(p[1].as_string() + "/" + to_json(p[2].as_array().back()));
+            append_done_ns.find(p[1].as_string() + "/" + p[2].as_array().back().serialize());
         if (it == append_done_ns.end() || it->second >= op->invoke_ns) continue;
         p[2].as_array().pop_back();
         corrupted = true;

@@ -49,15 +49,15 @@ inline History generate_append_history(const AppendGenOptions& o) {
       const std::string key = "k" + std::to_string(rng.uniform(static_cast<uint64_t>(o.keys)));
       Json mop = Json::array();
       if (rng.chance(1, 2)) {
-        mop.push("append");
-        mop.push(key);
-        mop.push(next_element++);
+        mop.push_back(Json::string("append"));
+        mop.push_back(Json::string(key));
+        mop.push_back(Json::number(next_element++));
       } else {
-        mop.push("r");
-        mop.push(key);
-        mop.push(Json());
+        mop.push_back(Json::string("r"));
+        mop.push_back(Json::string(key));
+        mop.push_back(Json());
       }
-      t.mops.push(std::move(mop));
+      t.mops.push_back(std::move(mop));
     }
     const uint64_t roll = rng.uniform(1000);
     if (roll < static_cast<uint64_t>(o.info_per_mille)) {
@@ -81,7 +81,7 @@ inline History generate_append_history(const AppendGenOptions& o) {
       Json& list = state[parts[1].as_string()];
       if (list.is_null()) list = Json::array();
       if (parts[0].as_string() == "append") {
-        list.push(parts[2]);
+        list.push_back(parts[2]);
       } else {
         parts[2] = list;
       }

@@ -37,7 +37,7 @@ std::string format_list(const std::vector<int64_t>& list) {
 
 Json list_json(const std::vector<int64_t>& list) {
   Json out = Json::array();
-  for (int64_t e : list) out.push(e);
+  for (int64_t e : list) out.push_back(Json::number(e));
   return out;
 }
 
@@ -56,9 +56,10 @@ class AppendWorkload final : public Workload {
                                static_cast<int64_t>(w.rng.uniform(kKeysPerWindow)));
       if (std::find(keys.begin(), keys.end(), key) == keys.end()) keys.push_back(key);
       if (w.rng.chance(1, 2)) {
-        mops.push(Json(Json::Array{Json("append"), Json(key), Json(next_element_++)}));
+        mops.push_back(Json::array(
+            {Json::string("append"), Json::string(key), Json::number(next_element_++)}));
       } else {
-        mops.push(Json(Json::Array{Json("r"), Json(key), Json()}));
+        mops.push_back(Json::array({Json::string("r"), Json::string(key), Json()}));
       }
     }
     run_txn(w, mops, keys);
@@ -92,11 +93,12 @@ class AppendWorkload final : public Workload {
       const auto& parts = mop.as_array();
       const std::string& key = parts[1].as_string();
       if (parts[0].as_string() == "append") {
-        lists[key].push_back(parts[2].as_int());
+        lists[key].push_back(parts[2].number_as_i64().value());  // we generated it
         appended[key] = true;
-        completed.push(mop);
+        completed.push_back(mop);
       } else {
-        completed.push(Json(Json::Array{Json("r"), Json(key), list_json(lists[key])}));
+        completed.push_back(
+            Json::array({Json::string("r"), Json::string(key), list_json(lists[key])}));
       }
     }
     if (appended.empty()) {

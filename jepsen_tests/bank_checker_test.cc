@@ -9,17 +9,17 @@ using testing::HistoryBuilder;
 namespace {
 Json balances(int64_t a, int64_t b) {
   Json bal = Json::object();
-  bal.set("a", a);
-  bal.set("b", b);
+  bal.set("a", Json::number(a));
+  bal.set("b", Json::number(b));
   Json j = Json::object();
   j.set("balances", bal);
   return j;
 }
 Json transfer(int64_t amount) {
   Json j = Json::object();
-  j.set("from", "a");
-  j.set("to", "b");
-  j.set("amount", amount);
+  j.set("from", Json::string("a"));
+  j.set("to", Json::string("b"));
+  j.set("amount", Json::number(amount));
   return j;
 }
 CheckResult check(const HistoryBuilder& b, BankOptions o = {}) {
@@ -40,7 +40,7 @@ TEST_CASE("bank: reads that conserve the total are valid") {
   o.accounts = {"a", "b"};
   const CheckResult r = check(b, o);
   CHECK(r.valid == Validity::kValid);
-  CHECK(r.stats.get_int("reads") == 2);
+  CHECK(r.stats.find_i64("reads") == 2);
 }
 
 TEST_CASE("bank: a read seeing half a transfer changes the total and is invalid") {
@@ -50,7 +50,7 @@ TEST_CASE("bank: a read seeing half a transfer changes the total and is invalid"
   const CheckResult r = check(b);
   CHECK(r.valid == Validity::kInvalid);
   CHECK(r.counterexample.find("wrong-total") != std::string::npos);
-  CHECK(r.stats.get_int("total") == 100);
+  CHECK(r.stats.find_i64("total") == 100);
 }
 
 TEST_CASE("bank: a negative balance is invalid even with the right total") {
@@ -58,7 +58,7 @@ TEST_CASE("bank: a negative balance is invalid even with the right total") {
   b.op(1, "read", Json(), 0, 1, OpType::kOk, balances(-10, 110));
   BankOptions o;
   o.total = 100;
-  CHECK(check(b, o).stats.find("anomalies")->get_int("negative-balance") == 1);
+  CHECK(check(b, o).stats.find("anomalies")->find_i64("negative-balance") == 1);
 }
 
 TEST_CASE("bank: a read missing an account is invalid; no reads is unknown") {

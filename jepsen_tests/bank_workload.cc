@@ -60,18 +60,20 @@ class BankWorkload final : public Workload {
       const auto& e = (*entries)[static_cast<size_t>(i)];
       if (!e) continue;  // a missing account: the checker reports it
       auto v = parse_int_value(e->value);
-      balances.set(account(i), v.is_ok() ? Json(*v) : Json("garbage: " + e->value.data));
+      balances.set(account(i),
+                   v.is_ok() ? Json::number(*v) : Json::string("garbage: " + e->value.data));
     }
     w.recorder->complete(w.process, w.node, "read", OpType::kOk,
-                         Json(Json::Object{{"balances", balances}}));
+                         Json::object({{"balances", balances}}));
   }
 
   static void transfer(Worker& w) {
     const int from = static_cast<int>(w.rng.uniform(kAccounts));
     const int to = (from + 1 + static_cast<int>(w.rng.uniform(kAccounts - 1))) % kAccounts;
     const auto amount = static_cast<int64_t>(w.rng.range(1, 5));
-    Json invoke(Json::Object{
-        {"from", Json(account(from))}, {"to", Json(account(to))}, {"amount", Json(amount)}});
+    Json invoke = Json::object({{"from", Json::string(account(from))},
+                                {"to", Json::string(account(to))},
+                                {"amount", Json::number(amount)}});
     w.recorder->invoke(w.process, w.node, "transfer", invoke);
     const base::Bytes kf = workload_key("bank", account(from)),
                       kt = workload_key("bank", account(to));

@@ -28,8 +28,22 @@ int validity_exit_code(Validity v) {
   return 2;
 }
 
-void AnomalyLog::add(const std::string& kind, std::string witness) {
+int64_t anomaly_time_ns(const Operation& op) {
+  return op.complete_ns == Operation::kNever ? op.invoke_ns : op.complete_ns;
+}
+
+void note_anomaly(CheckResult& result, int64_t at_ns, const std::string& kind) {
+  if (result.first_anomaly_ns && *result.first_anomaly_ns <= at_ns) return;
+  result.first_anomaly_ns = at_ns;
+  result.first_anomaly = kind;
+}
+
+void AnomalyLog::add(const std::string& kind, std::string witness, const Operation* at) {
   ++count_;
+  if (at != nullptr && (!first_ns_ || anomaly_time_ns(*at) < *first_ns_)) {
+    first_ns_ = anomaly_time_ns(*at);
+    first_kind_ = kind;
+  }
   for (auto& [k, witnesses] : kinds_) {
     if (k == kind) {
       witnesses.push_back(std::move(witness));
@@ -50,7 +64,7 @@ std::string AnomalyLog::apply(CheckResult& result, size_t examples_per_kind) con
   Json counts = Json::object();
   std::string names;
   for (const auto& [kind, witnesses] : kinds_) {
-    counts.set(kind, static_cast<int64_t>(witnesses.size()));
+    counts.set(kind, Json::number(static_cast<int64_t>(witnesses.size())));
     names += (names.empty() ? "" : ", ") + kind;
     result.counterexample += kind + ":\n";
     for (size_t i = 0; i < witnesses.size() && i < examples_per_kind; ++i) {
@@ -63,6 +77,7 @@ std::string AnomalyLog::apply(CheckResult& result, size_t examples_per_kind) con
   }
   result.stats.set("anomalies", counts);
   if (count_ > 0) result.valid = Validity::kInvalid;
+  if (first_ns_) note_anomaly(result, *first_ns_, first_kind_);
   return names;
 }
 
@@ -76,17 +91,17 @@ Json check_result_to_json(const CheckResult& result) {
   Json j = Json::object();
   switch (result.valid) {
     case Validity::kValid:
-      j.set("valid", true);
+      j.set("valid", Json::boolean(true));
       break;
     case Validity::kInvalid:
-      j.set("valid", false);
+      j.set("valid", Json::boolean(false));
       break;
     case Validity::kUnknown:
-      j.set("valid", "unknown");
+      j.set("valid", Json::string("unknown"));
       break;
   }
-  j.set("explanation", result.explanation);
-  j.set("counterexample", result.counterexample);
+  j.set("explanation", Json::string(result.explanation));
+  j.set("counterexample", Json::string(result.counterexample));
   j.set("stats", result.stats);
   return j;
 }

@@ -1,14 +1,6 @@
 #include "jepsen_tests/cluster.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
 #include <signal.h>
-#include <sys/prctl.h>
-#include <sys/socket.h>
-#include <sys/stat.h>
-#include <sys/wait.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -16,62 +8,23 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <mutex>
 #include <thread>
 
 #include "base/check.h"
 #include "cli/client.h"
 #include "wal/power_loss.h"
 
-extern char** environ;
-
 namespace jepsen {
 namespace {
 
-base::Status errno_status(std::string_view what) {
-  return base::Status(base::Code::kInternal, fmt::format("{}: {}", what, strerror(errno)));
-}
+std::string loopback(int port) { return "127.0.0.1:" + std::to_string(port); }
 
 }  // namespace
 
-// kvd ports are reused when a node restarts, so they come from below Linux's ephemeral range
-// (32768..60999): there, any outgoing connection on the machine (a client's, the proxy's) could
-// take a dead node's port and its restart would fail to listen.
-base::Result<std::string> pick_free_loopback_port() {
-  constexpr int kFirst = 20000, kEnd = 32760;
-  static std::mutex mutex;
-  static int next = kFirst + static_cast<int>(::getpid() * 37 % (kEnd - kFirst));
-  std::lock_guard lock(mutex);
-  for (int tries = 0; tries < kEnd - kFirst; ++tries) {
-    const int port = next;
-    next = next + 1 == kEnd ? kFirst : next + 1;  // never hand out the same port twice soon
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    if (fd < 0) return errno_status("socket");
-    int one = 1;
-    ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-    sockaddr_in sa{};
-    sa.sin_family = AF_INET;
-    sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    sa.sin_port = htons(static_cast<uint16_t>(port));
-    const bool ok = ::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) == 0;
-    ::close(fd);
-    if (ok) return "127.0.0.1:" + std::to_string(port);
-  }
-  return base::Status(base::Code::kInternal, "no free loopback port in 20000..32759");
-}
-
 KvdHooks kvd_hooks(const std::string& kvd_path) {
   KvdHooks hooks;
-  // Only the harness's own binary path goes to the shell; quote it anyway.
-  std::string quoted = "'";
-  for (char c : kvd_path) quoted += c == '\'' ? std::string("'\\''") : std::string(1, c);
-  quoted += "'";
-  std::FILE* p = ::popen((quoted + " --help 2>&1").c_str(), "r");
-  if (p == nullptr) return hooks;
-  std::string text;
-  char buf[4096];
-  for (size_t n; (n = std::fread(buf, 1, sizeof buf, p)) > 0;) text.append(buf, n);
-  ::pclose(p);
+  const auto help = launcher::run_command(launcher::shell_quote(kvd_path) + " --help");
+  const std::string text = help.out + help.err;
   hooks.clock_file = text.find("--test-clock-file") != std::string::npos;
   hooks.sync_journal = text.find("--test-sync-journal") != std::string::npos;
   hooks.plant_bug = text.find("--plant-bug") != std::string::npos;
@@ -79,7 +32,7 @@ KvdHooks kvd_hooks(const std::string& kvd_path) {
 }
 
 Cluster::Cluster(ClusterOptions options, PeerProxy& proxy)
-    : options_(std::move(options)), proxy_(proxy) {}
+    : options_(std::move(options)), proxy_(proxy), ports_(options_.ports) {}
 
 Cluster::~Cluster() { stop_all(); }
 
@@ -94,15 +47,20 @@ base::Result<uint64_t> Cluster::allocate_node(const std::string& client_addr) {
   NodeInfo info;
   info.id = id;
   info.member = false;
-  auto client = client_addr.empty() ? pick_free_loopback_port() : client_addr;
-  auto peer = pick_free_loopback_port();
-  if (!client.is_ok()) return client.status();
+  info.client_addr = client_addr;
+  if (info.client_addr.empty()) {
+    auto client = ports_.take();
+    if (!client.is_ok()) return client.status();
+    info.client_addr = loopback(*client);
+  }
+  auto peer = ports_.take();
   if (!peer.is_ok()) return peer.status();
-  info.client_addr = *client;
-  info.peer_addr = *peer;
-  auto proxy = proxy_.add_node(id, info.peer_addr);
+  info.peer_addr = loopback(*peer);
+  auto proxy = ports_.take();
   if (!proxy.is_ok()) return proxy.status();
-  info.proxy_addr = *proxy;
+  info.proxy_addr = loopback(*proxy);
+  auto proxy_listening = proxy_.add_node(id, info.proxy_addr, info.peer_addr);
+  if (!proxy_listening.is_ok()) return proxy_listening.status();
   const std::string dir = options_.run_dir + "/" + name(id);
   info.data_dir = dir + "/data";
   info.log_path = options_.run_dir + "/" + name(id) + ".log";
@@ -171,35 +129,10 @@ base::Status Cluster::spawn(NodeInfo& info, bool join) {
   for (const auto& bug : options_.plant_bugs) args.insert(args.end(), {"--plant-bug", bug});
   args.insert(args.end(), options_.extra_args.begin(), options_.extra_args.end());
   std::vector<std::string> env;
-  for (char** e = environ; *e != nullptr; ++e) env.emplace_back(*e);
   for (const auto& [k, v] : options_.extra_env) env.push_back(k + "=" + v);
-
-  // Everything the child touches is prepared before fork: after fork only async-signal-safe
-  // calls are allowed in a multi-threaded parent.
-  std::vector<char*> argv, envp;
-  for (auto& a : args) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  for (auto& e : env) envp.push_back(e.data());
-  envp.push_back(nullptr);
-  const int log_fd = ::open(info.log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644);
-  if (log_fd < 0) return errno_status("open " + info.log_path);
-  const pid_t parent = ::getpid();
-  const pid_t pid = ::fork();
-  if (pid < 0) {
-    ::close(log_fd);
-    return errno_status("fork");
-  }
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent) ::_exit(127);  // the harness died before prctl took effect
-    ::setpgid(0, 0);  // a terminal's Ctrl-C reaches only the harness, which cleans up
-    ::dup2(log_fd, 1);
-    ::dup2(log_fd, 2);
-    ::execve(argv[0], argv.data(), envp.data());
-    ::_exit(127);
-  }
-  ::close(log_fd);
-  info.pid = pid;
+  auto pid = launcher::start({std::move(args), std::move(env), info.log_path});
+  if (!pid.is_ok()) return pid.status();
+  info.pid = *pid;
   info.paused = false;
   return base::Status::ok();
 }
@@ -207,13 +140,9 @@ base::Status Cluster::spawn(NodeInfo& info, bool join) {
 bool Cluster::alive(uint64_t id) {
   NodeInfo& info = node(id);
   if (info.pid == 0) return false;
-  int status = 0;
-  const pid_t r = ::waitpid(info.pid, &status, WNOHANG);
-  if (r == 0) return true;
-  crashes_.push_back(fmt::format("{} exited on its own ({})", name(id),
-                                 WIFSIGNALED(status)
-                                     ? fmt::format("signal {}", WTERMSIG(status))
-                                     : fmt::format("status {}", WEXITSTATUS(status))));
+  const auto exit = launcher::reap_if_exited(info.pid);
+  if (!exit) return true;
+  crashes_.push_back(fmt::format("{} exited on its own ({})", name(id), *exit));
   info.pid = 0;
   info.paused = false;
   return false;
@@ -222,10 +151,7 @@ bool Cluster::alive(uint64_t id) {
 void Cluster::kill_node(uint64_t id) {
   NodeInfo& info = node(id);
   if (info.pid == 0) return;
-  ::kill(info.pid, SIGKILL);
-  int status = 0;
-  while (::waitpid(info.pid, &status, 0) < 0 && errno == EINTR) {
-  }
+  launcher::kill_and_reap(info.pid);
   info.pid = 0;
   info.paused = false;
 }
@@ -264,7 +190,9 @@ base::Status Cluster::set_clock(uint64_t id, int64_t offset_ms, double rate) {
     out << fmt::format("offset_ms={} rate={}\n", offset_ms, rate);
     if (!out.flush()) return base::Status(base::Code::kIoError, "cannot write " + tmp);
   }
-  if (::rename(tmp.c_str(), info.clock_path.c_str()) != 0) return errno_status("rename " + tmp);
+  if (::rename(tmp.c_str(), info.clock_path.c_str()) != 0)
+    return base::Status(base::Code::kIoError,
+                        fmt::format("rename {}: {}", tmp, std::strerror(errno)));
   return base::Status::ok();
 }
 
@@ -277,11 +205,7 @@ base::Status Cluster::restart_stopped_members() {
 }
 
 void Cluster::stop_all() {
-  for (auto& [id, info] : nodes_) {
-    if (info.pid == 0) continue;
-    ::kill(info.pid, SIGCONT);
-    kill_node(id);
-  }
+  for (auto& [id, info] : nodes_) kill_node(id);
 }
 
 std::vector<uint64_t> Cluster::member_ids() const {

@@ -1,12 +1,13 @@
 // A cluster of real kvd processes on loopback, started and faulted by kv-jepsen.
 //
-// Every node gets a client port and a real peer port chosen by the kernel (unique per run), a
-// data dir <run>/n<ID>/data and a log <run>/n<ID>.log (appended across restarts). Every node's
-// --peers names the *proxy* port of each peer (PeerProxy), so partitions are injected there,
-// without root and without touching any firewall.
+// Every node gets a client port, a real peer port and a proxy port, each probed free in
+// ClusterOptions::ports (unique per run), a data dir <run>/n<ID>/data and a log <run>/n<ID>.log
+// (appended across restarts). Every node's --peers names the *proxy* port of each peer
+// (PeerProxy), so partitions are injected there, without root and without touching any
+// firewall.
 //
-// Process hygiene: nodes are forked from the thread that owns the Cluster (which must outlive
-// them) with PR_SET_PDEATHSIG=SIGKILL, so they die with the harness even when it is killed;
+// Process hygiene: nodes are started by tests/launcher.h from the thread that owns the Cluster
+// (which must outlive them), so they die with the harness even when it is killed -9;
 // stop_all() and the destructor SIGCONT + SIGKILL and reap every node.
 // Thread-safety: none; the harness's main thread drives it. status() may be called from any
 // thread (it builds its own client).
@@ -21,13 +22,15 @@
 
 #include "base/status.h"
 #include "jepsen_tests/peer_proxy.h"
+#include "tests/launcher.h"
 
 namespace jepsen {
 
 struct ClusterOptions {
-  std::string kvd_path;  // the kvd binary
-  std::string run_dir;   // data dirs and logs go here
-  int nodes = 3;         // initial voters, ids 1..nodes
+  std::string kvd_path;       // the kvd binary
+  std::string run_dir;        // data dirs and logs go here
+  launcher::PortRange ports;  // every port of the run (client, peer, proxy) comes from here
+  int nodes = 3;              // initial voters, ids 1..nodes
   uint64_t tick_ms = 20;
   uint64_t snapshot_entries = 1000;  // small, so snapshots and log compaction happen in a run
   uint64_t seed = 1;
@@ -80,6 +83,7 @@ class Cluster {
   // Allocates a new node id with its ports (not started, not a member). A non-empty
   // `client_addr` reuses that (free) client address: a replacement takes over a removed node's
   // address, so clients configured with the initial endpoints keep finding the cluster.
+  // Errors when the port range has no free port left.
   base::Result<uint64_t> allocate_node(const std::string& client_addr = "");
   // SIGKILL and reap. No-op for a stopped node.
   void kill_node(uint64_t id);
@@ -120,9 +124,7 @@ class Cluster {
   PeerProxy& proxy_;
   std::map<uint64_t, NodeInfo> nodes_;
   std::vector<std::string> crashes_;
+  launcher::PortPool ports_;
 };
-
-// A free loopback port below the ephemeral range, probed by binding it ("127.0.0.1:P").
-base::Result<std::string> pick_free_loopback_port();
 
 }  // namespace jepsen

@@ -13,10 +13,10 @@ struct Key {
 
 base::Status index_ops(const std::vector<Operation>& ops, std::map<std::string, Key>& keys) {
   for (const Operation& op : ops) {
-    const auto key = op.invoke_value.get_string("key");
+    const auto key = op.invoke_value.find_string("key");
     if (!key) return base::invalid_argument("expiry op #{} has no key", op.invoke_index);
     if (op.f == "write") {
-      if (!op.invoke_value.get_int("expire_ms"))
+      if (!op.invoke_value.find_i64("expire_ms"))
         return base::invalid_argument("expiry write #{} has no expire_ms", op.invoke_index);
       if (keys[*key].write != nullptr)
         return base::invalid_argument("expiry key {} written twice", *key);
@@ -46,11 +46,13 @@ void check_key(const std::string& name, const Key& k, const ExpiryOptions& o, An
   for (const Operation* r : k.reads) {
     if (!present(*r)) continue;
     if (w == nullptr || w->failed() || written == nullptr || !(*written == *r->value.find("value")))
-      log.add("phantom", fmt::format("{}: {} read, never written by a write that may have applied",
-                                     name, to_json(*r->value.find("value"))));
+      log.add("phantom",
+              fmt::format("{}: {} read, never written by a write that may have applied", name,
+                          r->value.find("value")->serialize()),
+              r);
   }
   if (w == nullptr || !w->ok()) return;
-  const int64_t expire_ns = w->invoke_value.get_int("expire_ms").value_or(0) * 1'000'000;
+  const int64_t expire_ns = w->invoke_value.find_i64("expire_ms").value_or(0) * 1'000'000;
   const int64_t tolerance_ns = o.tolerance_ms * 1'000'000;
   const Operation* gone = nullptr;  // the first read (by completion) that saw it absent
   for (const Operation* r : k.reads) {
@@ -60,7 +62,8 @@ void check_key(const std::string& name, const Key& k, const ExpiryOptions& o, An
         log.add("expired-early",
                 fmt::format("{}: absent {:.1f} ms after the write's invoke; expireIn {} ms", name,
                             static_cast<double>(r->complete_ns - w->invoke_ns) / 1e6,
-                            expire_ns / 1'000'000));
+                            expire_ns / 1'000'000),
+                r);
       if (gone == nullptr || r->complete_ns < gone->complete_ns) gone = r;
     }
   }
@@ -68,10 +71,12 @@ void check_key(const std::string& name, const Key& k, const ExpiryOptions& o, An
   ++expired_seen;
   for (const Operation* r : k.reads) {
     if (present(*r) && r->invoke_ns > gone->complete_ns)
-      log.add("reappeared", fmt::format("{}: present again at {:.1f} ms after a read saw it gone "
-                                        "at {:.1f} ms",
-                                        name, static_cast<double>(r->invoke_ns) / 1e6,
-                                        static_cast<double>(gone->complete_ns) / 1e6));
+      log.add("reappeared",
+              fmt::format("{}: present again at {:.1f} ms after a read saw it gone "
+                          "at {:.1f} ms",
+                          name, static_cast<double>(r->invoke_ns) / 1e6,
+                          static_cast<double>(gone->complete_ns) / 1e6),
+              r);
   }
 }
 
@@ -89,10 +94,10 @@ base::Result<CheckResult> check_expiry(const std::vector<Operation>& ops,
     check_key(name, k, options, log, expired_seen);
   }
   CheckResult result;
-  result.stats.set("keys", static_cast<int64_t>(keys.size()));
-  result.stats.set("acknowledged_writes", acknowledged);
-  result.stats.set("reads_ok", reads);
-  result.stats.set("seen_expired", expired_seen);
+  result.stats.set("keys", Json::number(static_cast<int64_t>(keys.size())));
+  result.stats.set("acknowledged_writes", Json::number(acknowledged));
+  result.stats.set("reads_ok", Json::number(reads));
+  result.stats.set("seen_expired", Json::number(expired_seen));
   const std::string names = log.apply(result);
   if (!log.empty()) {
     result.explanation = "expiry: violations: " + names + ".";

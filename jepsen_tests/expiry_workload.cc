@@ -53,7 +53,9 @@ class ExpiryWorkload final : public Workload {
     const int64_t n = next_++;
     const std::string key = "e" + std::to_string(n);
     const auto expire_ms = static_cast<int64_t>(w.rng.range(300, 2500));
-    Json invoke(Json::Object{{"key", Json(key)}, {"value", Json(n)}, {"expire_ms", expire_ms}});
+    Json invoke = Json::object({{"key", Json::string(key)},
+                                {"value", Json::number(n)},
+                                {"expire_ms", Json::number(expire_ms)}});
     w.recorder->invoke(w.process, w.node, "write", invoke);
     auto r = w.client->set(workload_key("expiry", key), int_value(n),
                            std::chrono::milliseconds(expire_ms));
@@ -69,7 +71,7 @@ class ExpiryWorkload final : public Workload {
   // One strong read; false when it failed (recorded as fail: reads change nothing).
   static bool read(Recorder& recorder, cli::Client& client, int64_t process,
                    const std::string& node, const std::string& key) {
-    Json invoke(Json::Object{{"key", Json(key)}});
+    Json invoke = Json::object({{"key", Json::string(key)}});
     recorder.invoke(process, node, "read", invoke);
     auto r = client.get(workload_key("expiry", key));
     if (!r.is_ok()) {
@@ -79,10 +81,10 @@ class ExpiryWorkload final : public Workload {
     Json value;
     if (r->has_value()) {
       auto v = parse_int_value((*r)->value);
-      value = v.is_ok() ? Json(*v) : Json("garbage: " + (*r)->value.data);
+      value = v.is_ok() ? Json::number(*v) : Json::string("garbage: " + (*r)->value.data);
     }
     recorder.complete(process, node, "read", OpType::kOk,
-                      Json(Json::Object{{"key", Json(key)}, {"value", value}}));
+                      Json::object({{"key", Json::string(key)}, {"value", value}}));
     return true;
   }
 

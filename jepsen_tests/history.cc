@@ -44,14 +44,14 @@ bool is_core_field(std::string_view key) {
 
 Json event_to_json(const Event& event) {
   Json j = Json::object();
-  j.set("index", event.index);
-  j.set("type", std::string(op_type_name(event.type)));
-  j.set("process", event.process);
-  j.set("node", event.node);
-  j.set("f", event.f);
+  j.set("index", Json::number(event.index));
+  j.set("type", Json::string(std::string(op_type_name(event.type))));
+  j.set("process", Json::number(event.process));
+  j.set("node", Json::string(event.node));
+  j.set("f", Json::string(event.f));
   j.set("value", event.value);
-  j.set("time_ns", event.time_ns);
-  j.set("wall_ms", event.wall_ms);
+  j.set("time_ns", Json::number(event.time_ns));
+  j.set("wall_ms", Json::number(event.wall_ms));
   if (event.extra.is_object()) {
     for (const auto& [key, value] : event.extra.as_object()) {
       if (!is_core_field(key)) j.set(key, value);
@@ -60,16 +60,16 @@ Json event_to_json(const Event& event) {
   return j;
 }
 
-std::string format_event(const Event& event) { return to_json(event_to_json(event)); }
+std::string format_event(const Event& event) { return event_to_json(event).serialize(); }
 
 base::Result<Event> event_from_json(const Json& json) {
   if (!json.is_object()) return base::invalid_argument("event is not a JSON object");
   Event event;
-  const auto index = json.get_int("index");
-  const auto type = json.get_string("type");
-  const auto process = json.get_int("process");
-  const auto f = json.get_string("f");
-  const auto time_ns = json.get_int("time_ns");
+  const auto index = json.find_i64("index");
+  const auto type = json.find_string("type");
+  const auto process = json.find_i64("process");
+  const auto f = json.find_string("f");
+  const auto time_ns = json.find_i64("time_ns");
   if (!index || !type || !process || !f || !time_ns) {
     return base::invalid_argument("event needs integer index, process, time_ns and string type, f");
   }
@@ -80,11 +80,13 @@ base::Result<Event> event_from_json(const Json& json) {
   event.process = *process;
   event.f = *f;
   event.time_ns = *time_ns;
-  event.wall_ms = json.get_int("wall_ms").value_or(0);
-  event.node = json.get_string("node").value_or("");
+  event.wall_ms = json.find_i64("wall_ms").value_or(0);
+  event.node = json.find_string("node").value_or("");
   if (const Json* v = json.find("value")) event.value = *v;
   for (const auto& [key, value] : json.as_object()) {
-    if (!is_core_field(key)) event.extra.set(key, value);
+    if (is_core_field(key)) continue;
+    if (event.extra.is_null()) event.extra = Json::object();
+    event.extra.set(key, value);
   }
   return event;
 }
@@ -98,7 +100,7 @@ base::Result<History> parse_history(std::string_view jsonl) {
     std::string_view line = jsonl.substr(0, end);
     jsonl = end == std::string_view::npos ? std::string_view() : jsonl.substr(end + 1);
     if (line.find_first_not_of(" \t\r") == std::string_view::npos) continue;
-    auto json = parse_json(line);
+    auto json = Json::parse(line);
     if (!json.is_ok()) {
       return base::invalid_argument("history line {}: {}", line_number, json.status().message());
     }
@@ -208,8 +210,8 @@ std::string describe_operation(const Operation& op, int64_t origin_ns) {
     end = fmt::format("{:.3f} ms", static_cast<double>(op.complete_ns - origin_ns) / 1e6);
   }
   return fmt::format("#{} p{} {} {} -> {} {} [{:.3f} ms .. {}]", op.invoke_index, op.process, op.f,
-                     to_json(op.invoke_value), op_type_name(op.outcome),
-                     op.ok() ? to_json(op.value) : "", start_ms, end);
+                     op.invoke_value.serialize(), op_type_name(op.outcome),
+                     op.ok() ? op.value.serialize() : "", start_ms, end);
 }
 
 }  // namespace jepsen

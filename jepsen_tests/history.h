@@ -17,10 +17,13 @@
 #include <string_view>
 #include <vector>
 
+#include "base/json.h"
 #include "base/status.h"
-#include "jepsen_tests/json_value.h"
 
 namespace jepsen {
+
+// Histories, check results and reports use base's JSON value (strict, exact numbers).
+using base::Json;
 
 enum class OpType { kInvoke, kOk, kFail, kInfo };
 std::string_view op_type_name(OpType type);

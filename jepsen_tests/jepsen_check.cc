@@ -87,7 +87,7 @@ int main(int argc, char** argv) {
   std::printf("valid: %s\n%s\n", std::string(jepsen::validity_name(result->valid)).c_str(),
               result->explanation.c_str());
   if (!result->counterexample.empty()) std::printf("\n%s", result->counterexample.c_str());
-  std::printf("\nstats: %s\n", jepsen::to_json(result->stats).c_str());
+  std::printf("\nstats: %s\n", result->stats.serialize().c_str());
   if (!args.out.empty()) {
     jepsen::ReportInput input;
     input.title = args.workload + ": " + args.history;

@@ -4,26 +4,157 @@
 #include <map>
 #include <thread>
 
+#include "base/json.h"
 #include "cli/client.h"
-#include "jepsen_tests/json_value.h"
 #include "jepsen_tests/workload.h"
 
 namespace jepsen {
+
+std::string_view fault_kind_name(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kKillOne:
+      return "kill-one";
+    case FaultKind::kKillMinority:
+      return "kill-minority";
+    case FaultKind::kKillLeader:
+      return "kill-leader";
+    case FaultKind::kKillAll:
+      return "kill-all";
+    case FaultKind::kPauseLeader:
+      return "pause-leader";
+    case FaultKind::kPauseMinority:
+      return "pause-minority";
+    case FaultKind::kPartitionHalves:
+      return "partition-halves";
+    case FaultKind::kPartitionLeader:
+      return "partition-leader";
+    case FaultKind::kPartitionOne:
+      return "partition-one";
+    case FaultKind::kPartitionRing:
+      return "partition-ring";
+    case FaultKind::kPartitionBridge:
+      return "partition-bridge";
+    case FaultKind::kPartitionOneWay:
+      return "partition-one-way";
+    case FaultKind::kTransferLeader:
+      return "transfer-leader";
+    case FaultKind::kMemberReplace:
+      return "member-replace";
+    case FaultKind::kMemberReplaceLeader:
+      return "member-replace-leader";
+    case FaultKind::kPowerLossOne:
+      return "power-loss-one";
+    case FaultKind::kPowerLossAll:
+      return "power-loss-all";
+    case FaultKind::kClockSkewLeader:
+      return "clock-skew-leader";
+    case FaultKind::kClockSkewAll:
+      return "clock-skew-all";
+    case FaultKind::kClockDrift:
+      return "clock-drift";
+  }
+  FATAL("FaultKind {} out of range", static_cast<int>(kind));
+}
+
+std::string_view fault_group_name(FaultGroup group) {
+  switch (group) {
+    case FaultGroup::kKill:
+      return "kill";
+    case FaultGroup::kPause:
+      return "pause";
+    case FaultGroup::kPartition:
+      return "partition";
+    case FaultGroup::kTransfer:
+      return "transfer";
+    case FaultGroup::kMembership:
+      return "membership";
+    case FaultGroup::kPowerLoss:
+      return "power-loss";
+    case FaultGroup::kClockSkew:
+      return "clock-skew";
+  }
+  FATAL("FaultGroup {} out of range", static_cast<int>(group));
+}
+
+FaultGroup fault_group(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kKillOne:
+    case FaultKind::kKillMinority:
+    case FaultKind::kKillLeader:
+    case FaultKind::kKillAll:
+      return FaultGroup::kKill;
+    case FaultKind::kPauseLeader:
+    case FaultKind::kPauseMinority:
+      return FaultGroup::kPause;
+    case FaultKind::kPartitionHalves:
+    case FaultKind::kPartitionLeader:
+    case FaultKind::kPartitionOne:
+    case FaultKind::kPartitionRing:
+    case FaultKind::kPartitionBridge:
+    case FaultKind::kPartitionOneWay:
+      return FaultGroup::kPartition;
+    case FaultKind::kTransferLeader:
+      return FaultGroup::kTransfer;
+    case FaultKind::kMemberReplace:
+    case FaultKind::kMemberReplaceLeader:
+      return FaultGroup::kMembership;
+    case FaultKind::kPowerLossOne:
+    case FaultKind::kPowerLossAll:
+      return FaultGroup::kPowerLoss;
+    case FaultKind::kClockSkewLeader:
+    case FaultKind::kClockSkewAll:
+    case FaultKind::kClockDrift:
+      return FaultGroup::kClockSkew;
+  }
+  FATAL("FaultKind {} out of range", static_cast<int>(kind));
+}
+
+bool targets_leader(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kKillLeader:
+    case FaultKind::kPauseLeader:
+    case FaultKind::kPartitionLeader:
+    case FaultKind::kPartitionOneWay:  // the leader's messages reach nobody
+    case FaultKind::kMemberReplaceLeader:
+    case FaultKind::kClockSkewLeader:
+      return true;
+    case FaultKind::kKillOne:
+    case FaultKind::kKillMinority:
+    case FaultKind::kKillAll:
+    case FaultKind::kPauseMinority:
+    case FaultKind::kPartitionHalves:
+    case FaultKind::kPartitionOne:
+    case FaultKind::kPartitionRing:
+    case FaultKind::kPartitionBridge:
+    case FaultKind::kTransferLeader:  // to a random voter
+    case FaultKind::kMemberReplace:
+    case FaultKind::kPowerLossOne:
+    case FaultKind::kPowerLossAll:
+    case FaultKind::kClockSkewAll:
+    case FaultKind::kClockDrift:
+      return false;
+  }
+  FATAL("FaultKind {} out of range", static_cast<int>(kind));
+}
+
+const std::vector<FaultKind>& all_fault_kinds() {
+  static const std::vector<FaultKind> kinds = [] {
+    std::vector<FaultKind> all;
+    for (int k = 0; k <= static_cast<int>(FaultKind::kClockDrift); ++k)
+      all.push_back(static_cast<FaultKind>(k));
+    return all;
+  }();
+  return kinds;
+}
+
 namespace {
 
-const std::map<std::string, std::vector<std::string>>& groups() {
-  static const std::map<std::string, std::vector<std::string>> g{
-      {"kill", {"kill-one", "kill-minority", "kill-leader", "kill-all"}},
-      {"pause", {"pause-leader", "pause-minority"}},
-      {"partition",
-       {"partition-halves", "partition-leader", "partition-one", "partition-ring",
-        "partition-bridge", "partition-one-way"}},
-      {"transfer", {"transfer-leader"}},
-      {"membership", {"member-replace", "member-replace-leader"}},
-      {"power-loss", {"power-loss-one", "power-loss-all"}},
-      {"clock-skew", {"clock-skew-leader", "clock-skew-all", "clock-drift"}},
-  };
-  return g;
+std::string valid_nemesis_names() {
+  std::string names = "none, all";
+  for (int g = 0; g <= static_cast<int>(FaultGroup::kClockSkew); ++g)
+    names += fmt::format(", {}", fault_group_name(static_cast<FaultGroup>(g)));
+  for (FaultKind k : all_fault_kinds()) names += fmt::format(", {}", fault_kind_name(k));
+  return names;
 }
 
 // Blocks both directions between every node of `a` and every node of `b`.
@@ -45,18 +176,11 @@ std::string ids_text(const std::vector<uint64_t>& ids) {
 
 }  // namespace
 
-const std::vector<std::string>& nemesis_kinds() {
-  static const std::vector<std::string> kinds = [] {
-    std::vector<std::string> all;
-    for (const auto& [group, members] : groups())
-      all.insert(all.end(), members.begin(), members.end());
-    return all;
-  }();
-  return kinds;
-}
-
-base::Result<std::vector<std::string>> expand_nemesis_spec(const std::string& spec) {
-  std::vector<std::string> out;
+base::Result<std::vector<FaultKind>> expand_nemesis_spec(const std::string& spec) {
+  std::vector<FaultKind> out;
+  const auto add = [&](FaultKind k) {
+    if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+  };
   size_t start = 0;
   while (start <= spec.size()) {
     size_t comma = spec.find(',', start);
@@ -64,74 +188,90 @@ base::Result<std::vector<std::string>> expand_nemesis_spec(const std::string& sp
     const std::string name = spec.substr(start, comma - start);
     start = comma + 1;
     if (name.empty() || name == "none") continue;
-    std::vector<std::string> add;
-    if (name == "all") {
-      add = nemesis_kinds();
-    } else if (auto g = groups().find(name); g != groups().end()) {
-      add = g->second;
-    } else if (std::find(nemesis_kinds().begin(), nemesis_kinds().end(), name) !=
-               nemesis_kinds().end()) {
-      add = {name};
-    } else {
-      std::string known = "none, all";
-      for (const auto& [group, members] : groups()) known += ", " + group;
-      for (const auto& k : nemesis_kinds()) known += ", " + k;
-      return base::invalid_argument("unknown nemesis '{}' (known: {})", name, known);
+    bool known = false;
+    for (FaultKind k : all_fault_kinds()) {
+      if (name == "all" || name == fault_kind_name(k) || name == fault_group_name(fault_group(k))) {
+        add(k);
+        known = true;
+      }
     }
-    for (auto& k : add)
-      if (std::find(out.begin(), out.end(), k) == out.end()) out.push_back(k);
+    if (!known)
+      return base::invalid_argument("unknown nemesis '{}' (valid: {})", name,
+                                    valid_nemesis_names());
   }
   return out;
 }
 
-std::set<std::pair<uint64_t, uint64_t>> partition_links(const std::string& kind,
+std::set<std::pair<uint64_t, uint64_t>> partition_links(FaultKind kind,
                                                         const std::vector<uint64_t>& ids,
                                                         std::optional<uint64_t> leader,
                                                         base::Rng& rng) {
   std::set<std::pair<uint64_t, uint64_t>> out;
   const size_t n = ids.size();
-  if (n < 2) return out;
+  if (n < 2 || fault_group(kind) != FaultGroup::kPartition) return out;
   std::vector<uint64_t> shuffled = ids;
   for (size_t i = n - 1; i > 0; --i) std::swap(shuffled[i], shuffled[rng.uniform(i + 1)]);
   const uint64_t target = leader.value_or(shuffled[0]);
-  std::vector<uint64_t> others;
-  for (uint64_t id : ids)
-    if (id != target) others.push_back(id);
-  if (kind == "partition-halves") {
-    const auto half = static_cast<std::ptrdiff_t>(n / 2);
-    cut(out, {shuffled.begin(), shuffled.begin() + half},
-        {shuffled.begin() + half, shuffled.end()});
-  } else if (kind == "partition-leader" || kind == "partition-one") {
-    const uint64_t victim = kind == "partition-leader" ? target : shuffled[0];
-    std::vector<uint64_t> rest;
-    for (uint64_t id : ids)
-      if (id != victim) rest.push_back(id);
-    cut(out, {victim}, rest);
-  } else if (kind == "partition-ring") {
-    // Majorities ring: each node keeps links to its ring neighbours within distance d, so
-    // every node sees a majority but no two see the same one. With 3 nodes one link is cut.
-    const size_t d = n / 2 > 1 ? n / 2 - 1 : 1;
-    for (size_t i = 0; i < n; ++i)
-      for (size_t j = i + 1; j < n; ++j) {
-        const size_t dist = std::min(j - i, n - (j - i));
-        if (dist > d || (n == 3 && i == 0 && j == 2)) cut(out, {shuffled[i]}, {shuffled[j]});
-      }
-  } else if (kind == "partition-bridge") {
-    // Two halves that both still reach one bridge node.
-    const size_t half = (n - 1) / 2;
-    std::vector<uint64_t> a(shuffled.begin(), shuffled.begin() + static_cast<std::ptrdiff_t>(half));
-    std::vector<uint64_t> b(shuffled.begin() + static_cast<std::ptrdiff_t>(half) + 1,
-                            shuffled.end());
-    cut(out, a, b);
-  } else if (kind == "partition-one-way") {
-    // The leader's messages reach nobody, while everyone else's still reach it.
-    for (uint64_t id : others) out.insert({target, id});
+  switch (kind) {
+    case FaultKind::kPartitionHalves: {
+      const auto half = static_cast<std::ptrdiff_t>(n / 2);
+      cut(out, {shuffled.begin(), shuffled.begin() + half},
+          {shuffled.begin() + half, shuffled.end()});
+      break;
+    }
+    case FaultKind::kPartitionLeader:
+    case FaultKind::kPartitionOne: {
+      const uint64_t victim = kind == FaultKind::kPartitionLeader ? target : shuffled[0];
+      std::vector<uint64_t> rest;
+      for (uint64_t id : ids)
+        if (id != victim) rest.push_back(id);
+      cut(out, {victim}, rest);
+      break;
+    }
+    case FaultKind::kPartitionRing: {
+      // Majorities ring: each node keeps links to its ring neighbours within distance d, so
+      // every node sees a majority but no two see the same one. With 3 nodes one link is cut.
+      const size_t d = n / 2 > 1 ? n / 2 - 1 : 1;
+      for (size_t i = 0; i < n; ++i)
+        for (size_t j = i + 1; j < n; ++j) {
+          const size_t dist = std::min(j - i, n - (j - i));
+          if (dist > d || (n == 3 && i == 0 && j == 2)) cut(out, {shuffled[i]}, {shuffled[j]});
+        }
+      break;
+    }
+    case FaultKind::kPartitionBridge: {
+      // Two halves that both still reach one bridge node.
+      const auto half = static_cast<std::ptrdiff_t>((n - 1) / 2);
+      cut(out, {shuffled.begin(), shuffled.begin() + half},
+          {shuffled.begin() + half + 1, shuffled.end()});
+      break;
+    }
+    case FaultKind::kPartitionOneWay:
+      // The leader's messages reach nobody, while everyone else's still reach it.
+      for (uint64_t id : ids)
+        if (id != target) out.insert({target, id});
+      break;
+    case FaultKind::kKillOne:
+    case FaultKind::kKillMinority:
+    case FaultKind::kKillLeader:
+    case FaultKind::kKillAll:
+    case FaultKind::kPauseLeader:
+    case FaultKind::kPauseMinority:
+    case FaultKind::kTransferLeader:
+    case FaultKind::kMemberReplace:
+    case FaultKind::kMemberReplaceLeader:
+    case FaultKind::kPowerLossOne:
+    case FaultKind::kPowerLossAll:
+    case FaultKind::kClockSkewLeader:
+    case FaultKind::kClockSkewAll:
+    case FaultKind::kClockDrift:
+      break;  // not a partition: returned above
   }
   return out;
 }
 
 Nemesis::Nemesis(Cluster& cluster, PeerProxy& proxy, Recorder& recorder,
-                 std::vector<std::string> kinds, uint64_t seed, std::FILE* faults_file)
+                 std::vector<FaultKind> kinds, uint64_t seed, std::FILE* faults_file)
     : cluster_(cluster),
       proxy_(proxy),
       recorder_(recorder),
@@ -157,46 +297,79 @@ std::optional<uint64_t> Nemesis::leader() {
 base::Status Nemesis::inject() {
   if (kinds_.empty() || current_) return base::Status::ok();
   Fault f;
-  f.name = kinds_[static_cast<size_t>(injected_) % kinds_.size()];
+  f.kind = kinds_[static_cast<size_t>(injected_) % kinds_.size()];
   f.start_ns = recorder_.now_ns();
-  const std::vector<uint64_t> ids = cluster_.member_ids();
-  const size_t minority = (ids.size() - 1) / 2;
-  const bool wants_leader =
-      f.name.find("leader") != std::string::npos || f.name == "partition-one-way";
-  std::optional<uint64_t> lead = wants_leader ? leader() : std::nullopt;
-  if (wants_leader && !lead) f.detail = "leader unknown, random node; ";
-  if (f.name.starts_with("kill-")) {
-    f.killed = f.name == "kill-all"        ? ids
-               : f.name == "kill-minority" ? pick(ids, minority)
-               : lead                      ? std::vector<uint64_t>{*lead}
-                                           : pick(ids, 1);
-    for (uint64_t id : f.killed) cluster_.kill_node(id);
-    f.detail += "killed " + ids_text(f.killed);
-  } else if (f.name.starts_with("pause-")) {
-    f.paused = f.name == "pause-minority" ? pick(ids, minority)
-               : lead                     ? std::vector<uint64_t>{*lead}
-                                          : pick(ids, 1);
-    for (uint64_t id : f.paused) cluster_.pause_node(id);
-    f.detail += "paused " + ids_text(f.paused);
-  } else if (f.name.starts_with("partition-")) {
-    auto links = partition_links(f.name, ids, lead, rng_);
-    for (const auto& [from, to] : links) f.detail += fmt::format("n{}->n{} ", from, to);
-    proxy_.set_blocked(std::move(links));
-  } else if (f.name.starts_with("power-loss-")) {
-    RETURN_IF_ERROR(inject_power_loss(f, lead));
-  } else if (f.name.starts_with("clock-")) {
-    RETURN_IF_ERROR(inject_clock(f, lead));
-  } else if (f.name == "transfer-leader") {
-    const std::vector<uint64_t> to = pick(ids, 1);
-    cli::Client client(cluster_.client_addrs(), harness_client_options(rng_.next() | 1));
-    auto r = client.call_leader(net::LeaderTransfer{to[0]});
-    f.detail += fmt::format("to n{}: {}", to[0], r.is_ok() ? "ok" : r.status().to_string());
-  } else {
-    RETURN_IF_ERROR(inject_membership(f, f.name == "member-replace-leader" ? true : false));
-  }
+  std::optional<uint64_t> lead = targets_leader(f.kind) ? leader() : std::nullopt;
+  if (targets_leader(f.kind) && !lead) f.detail = "leader unknown, random node; ";
+  RETURN_IF_ERROR(inject_kind(f, lead));
   ++injected_;
   current_ = std::move(f);
   return base::Status::ok();
+}
+
+// The dispatch over every kind: no default, so a new kind must be handled here to compile.
+base::Status Nemesis::inject_kind(Fault& f, std::optional<uint64_t> lead) {
+  switch (f.kind) {
+    case FaultKind::kKillOne:
+    case FaultKind::kKillMinority:
+    case FaultKind::kKillLeader:
+    case FaultKind::kKillAll:
+      f.killed = process_targets(f.kind, lead);
+      for (uint64_t id : f.killed) cluster_.kill_node(id);
+      f.detail += "killed " + ids_text(f.killed);
+      return base::Status::ok();
+    case FaultKind::kPauseLeader:
+    case FaultKind::kPauseMinority:
+      f.paused = process_targets(f.kind, lead);
+      for (uint64_t id : f.paused) cluster_.pause_node(id);
+      f.detail += "paused " + ids_text(f.paused);
+      return base::Status::ok();
+    case FaultKind::kPartitionHalves:
+    case FaultKind::kPartitionLeader:
+    case FaultKind::kPartitionOne:
+    case FaultKind::kPartitionRing:
+    case FaultKind::kPartitionBridge:
+    case FaultKind::kPartitionOneWay: {
+      auto links = partition_links(f.kind, cluster_.member_ids(), lead, rng_);
+      f.detail += "cut";
+      for (const auto& [from, to] : links) f.detail += fmt::format(" n{}->n{}", from, to);
+      proxy_.set_blocked(std::move(links));
+      return base::Status::ok();
+    }
+    case FaultKind::kTransferLeader:
+      inject_transfer(f);
+      return base::Status::ok();
+    case FaultKind::kMemberReplace:
+      return inject_membership(f, /*leader_only=*/false);
+    case FaultKind::kMemberReplaceLeader:
+      return inject_membership(f, /*leader_only=*/true);
+    case FaultKind::kPowerLossOne:
+    case FaultKind::kPowerLossAll:
+      return inject_power_loss(f, lead);
+    case FaultKind::kClockSkewLeader:
+    case FaultKind::kClockSkewAll:
+    case FaultKind::kClockDrift:
+      return inject_clock(f, lead);
+  }
+  FATAL("FaultKind {} out of range", static_cast<int>(f.kind));
+}
+
+// Which members a kill or pause hits: the leader (a random member when none is known), a random
+// minority, one random member, or all.
+std::vector<uint64_t> Nemesis::process_targets(FaultKind kind, std::optional<uint64_t> lead) {
+  const std::vector<uint64_t> ids = cluster_.member_ids();
+  if (kind == FaultKind::kKillAll) return ids;
+  if (kind == FaultKind::kKillMinority || kind == FaultKind::kPauseMinority)
+    return pick(ids, (ids.size() - 1) / 2);
+  if (lead) return {*lead};
+  return pick(ids, 1);
+}
+
+void Nemesis::inject_transfer(Fault& f) {
+  const std::vector<uint64_t> to = pick(cluster_.member_ids(), 1);
+  cli::Client client(cluster_.client_addrs(), harness_client_options(rng_.next() | 1));
+  auto r = client.call_leader(net::LeaderTransfer{to[0]});
+  f.detail += fmt::format("to n{}: {}", to[0], r.is_ok() ? "ok" : r.status().to_string());
 }
 
 base::Status Nemesis::inject_membership(Fault& f, bool leader_only) {
@@ -223,7 +396,7 @@ base::Status Nemesis::inject_membership(Fault& f, bool leader_only) {
 
 base::Status Nemesis::inject_power_loss(Fault& f, std::optional<uint64_t>) {
   const std::vector<uint64_t> ids = cluster_.member_ids();
-  f.killed = f.name == "power-loss-all" ? ids : pick(ids, 1);
+  f.killed = f.kind == FaultKind::kPowerLossAll ? ids : pick(ids, 1);
   // Kill them all before rolling any back: a coordinated power loss hits every node at once.
   for (uint64_t id : f.killed) cluster_.kill_node(id);
   f.detail += "killed " + ids_text(f.killed) + "; rolled back";
@@ -238,13 +411,13 @@ base::Status Nemesis::inject_power_loss(Fault& f, std::optional<uint64_t>) {
 
 base::Status Nemesis::inject_clock(Fault& f, std::optional<uint64_t> lead) {
   const std::vector<uint64_t> ids = cluster_.member_ids();
-  if (f.name == "clock-skew-leader") {
+  if (f.kind == FaultKind::kClockSkewLeader) {
     const int64_t magnitude = static_cast<int64_t>(rng_.range(2000, 8000));
     f.skews.push_back(
         {lead ? *lead : pick(ids, 1)[0], rng_.chance(1, 2) ? magnitude : -magnitude, 1.0});
   } else {
     for (uint64_t id : ids) {
-      if (f.name == "clock-skew-all")
+      if (f.kind == FaultKind::kClockSkewAll)
         f.skews.push_back({id, static_cast<int64_t>(rng_.range(0, 16000)) - 8000, 1.0});
       else  // clock-drift: rates 0.5..2, half of the nodes slower, half faster
         f.skews.push_back({id, 0, rng_.chance(1, 2) ? 0.5 + 0.5 * rng_.unit() : 1 + rng_.unit()});
@@ -272,7 +445,8 @@ base::Status Nemesis::heal_clock(const Fault& f) {
   return status;
 }
 
-base::Status Nemesis::heal_membership(const Fault& f) {
+// Starts a replacement for the removed voter and adds it; the fault's detail names it.
+base::Status Nemesis::heal_membership(Fault& f) {
   if (f.removed == 0) return base::Status::ok();
   auto id = cluster_.allocate_node(cluster_.node(f.removed).client_addr);
   if (!id.is_ok()) return id.status();
@@ -285,11 +459,13 @@ base::Status Nemesis::heal_membership(const Fault& f) {
     auto r = client.call_leader(net::MemberAdd{*id, info.proxy_addr, info.client_addr});
     if (r.is_ok()) {
       cluster_.node(*id).member = true;
+      f.detail += fmt::format("; replaced by n{}", *id);
       return base::Status::ok();
     }
     last = r.status();
     std::this_thread::sleep_for(std::chrono::milliseconds(250));
   }
+  f.detail += fmt::format("; replacement n{} not added: {}", *id, last.to_string());
   return base::Status(base::Code::kUnavailable,
                       fmt::format("could not add replacement n{}: {}", *id, last.to_string()));
 }
@@ -309,11 +485,11 @@ base::Status Nemesis::heal() {
 
 void Nemesis::log_fault(const Fault& f, int64_t end_ns) {
   if (faults_file_ == nullptr) return;
-  Json line(Json::Object{{"start_ns", Json(f.start_ns)},
-                         {"end_ns", Json(end_ns)},
-                         {"name", Json(f.name)},
-                         {"detail", Json(f.detail)}});
-  const std::string text = to_json(line) + "\n";
+  const Json line = Json::object({{"start_ns", Json::number(f.start_ns)},
+                                  {"end_ns", Json::number(end_ns)},
+                                  {"name", Json::string(std::string(fault_kind_name(f.kind)))},
+                                  {"detail", Json::string(f.detail)}});
+  const std::string text = line.serialize() + "\n";
   std::fputs(text.c_str(), faults_file_);
   std::fflush(faults_file_);
 }

@@ -25,6 +25,7 @@
 #include <optional>
 #include <set>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "base/rng.h"
@@ -35,20 +36,54 @@
 
 namespace jepsen {
 
-// Expands groups; errors on unknown names with the list of known ones.
-base::Result<std::vector<std::string>> expand_nemesis_spec(const std::string& spec);
-const std::vector<std::string>& nemesis_kinds();
+// The fault kinds. Dispatch is a switch over this enum with no default, so a new kind that is
+// not handled everywhere does not compile. Names as in --nemesis: kill-one, ..., clock-drift.
+enum class FaultKind {
+  kKillOne,
+  kKillMinority,
+  kKillLeader,
+  kKillAll,
+  kPauseLeader,
+  kPauseMinority,
+  kPartitionHalves,
+  kPartitionLeader,
+  kPartitionOne,
+  kPartitionRing,
+  kPartitionBridge,
+  kPartitionOneWay,
+  kTransferLeader,
+  kMemberReplace,
+  kMemberReplaceLeader,
+  kPowerLossOne,
+  kPowerLossAll,
+  kClockSkewLeader,
+  kClockSkewAll,
+  kClockDrift,  // the last kind: all_fault_kinds() counts up to it
+};
+// The groups --nemesis accepts besides single kinds (kill, pause, partition, transfer,
+// membership, power-loss, clock-skew).
+enum class FaultGroup { kKill, kPause, kPartition, kTransfer, kMembership, kPowerLoss, kClockSkew };
 
-// Directed links a partition blocks, for member ids `ids` (sorted) and `leader` (if known).
-// Pure, for tests: kind is one of the partition-* names.
-std::set<std::pair<uint64_t, uint64_t>> partition_links(const std::string& kind,
+std::string_view fault_kind_name(FaultKind kind);
+std::string_view fault_group_name(FaultGroup group);
+FaultGroup fault_group(FaultKind kind);
+// Whether the fault is aimed at the current leader (when one is known).
+bool targets_leader(FaultKind kind);
+const std::vector<FaultKind>& all_fault_kinds();  // in declaration order
+// Expands a --nemesis spec (comma list of kinds, groups, "all", "none") into kinds without
+// repeats, in spec order; an unknown name is an error that lists every valid name.
+base::Result<std::vector<FaultKind>> expand_nemesis_spec(const std::string& spec);
+
+// Directed links the fault blocks, for member ids `ids` (sorted) and `leader` (if known): empty
+// for a kind that is not a partition. Pure, for tests.
+std::set<std::pair<uint64_t, uint64_t>> partition_links(FaultKind kind,
                                                         const std::vector<uint64_t>& ids,
                                                         std::optional<uint64_t> leader,
                                                         base::Rng& rng);
 
 class Nemesis {
  public:
-  Nemesis(Cluster& cluster, PeerProxy& proxy, Recorder& recorder, std::vector<std::string> kinds,
+  Nemesis(Cluster& cluster, PeerProxy& proxy, Recorder& recorder, std::vector<FaultKind> kinds,
           uint64_t seed, std::FILE* faults_file);
 
   bool enabled() const { return !kinds_.empty(); }
@@ -58,7 +93,9 @@ class Nemesis {
   base::Status inject();
   // Ends the fault in force (no-op when none).
   base::Status heal();
-  std::string in_force() const { return current_ ? current_->name : ""; }
+  std::string in_force() const {
+    return current_ ? std::string(fault_kind_name(current_->kind)) : "";
+  }
   int injected() const { return injected_; }
   // The widest spread between two clock skews (ms) any node had at any time of the run, 0
   // included (an unskewed node). Bounds how early a timer set on one leader's clock can fire
@@ -67,7 +104,7 @@ class Nemesis {
 
  private:
   struct Fault {
-    std::string name;
+    FaultKind kind = FaultKind::kKillOne;
     std::string detail;
     int64_t start_ns = 0;
     std::vector<uint64_t> killed, paused;
@@ -81,8 +118,11 @@ class Nemesis {
   };
   std::vector<uint64_t> pick(std::vector<uint64_t> ids, size_t count);
   std::optional<uint64_t> leader();
+  base::Status inject_kind(Fault& fault, std::optional<uint64_t> leader);
+  std::vector<uint64_t> process_targets(FaultKind kind, std::optional<uint64_t> leader);
+  void inject_transfer(Fault& fault);
   base::Status inject_membership(Fault& fault, bool leader_only);
-  base::Status heal_membership(const Fault& fault);
+  base::Status heal_membership(Fault& fault);
   base::Status inject_power_loss(Fault& fault, std::optional<uint64_t> leader);
   base::Status inject_clock(Fault& fault, std::optional<uint64_t> leader);
   base::Status heal_clock(const Fault& fault);
@@ -91,7 +131,7 @@ class Nemesis {
   Cluster& cluster_;
   PeerProxy& proxy_;
   Recorder& recorder_;
-  std::vector<std::string> kinds_;
+  std::vector<FaultKind> kinds_;
   base::Rng rng_;
   std::FILE* faults_file_;
   std::optional<Fault> current_;

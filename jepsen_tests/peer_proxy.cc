@@ -95,19 +95,21 @@ base::Result<uint64_t> parse_hello_sender(const std::string& buffered, bool& com
 PeerProxy::PeerProxy() = default;
 PeerProxy::~PeerProxy() { stop(); }
 
-base::Result<std::string> PeerProxy::add_node(uint64_t id, const std::string& target) {
+base::Result<std::string> PeerProxy::add_node(uint64_t id, const std::string& listen_addr,
+                                              const std::string& target) {
+  auto parsed = parse_loopback(listen_addr);
+  if (!parsed.is_ok()) return parsed.status();
+  sockaddr_in sa = *parsed;
   const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
   if (fd < 0) return base::Status(base::Code::kInternal, "socket: " + std::string(strerror(errno)));
   const int one = 1;
   ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in sa{};
-  sa.sin_family = AF_INET;
-  sa.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
   socklen_t len = sizeof sa;
   if (::bind(fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0 || ::listen(fd, 64) != 0 ||
       ::getsockname(fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0) {
     ::close(fd);
-    return base::Status(base::Code::kInternal, "proxy listen: " + std::string(strerror(errno)));
+    return base::Status(base::Code::kInternal,
+                        fmt::format("proxy listen on {}: {}", listen_addr, strerror(errno)));
   }
   set_nonblocking(fd);
   std::lock_guard lock(mu_);

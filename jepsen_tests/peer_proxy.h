@@ -33,9 +33,11 @@ class PeerProxy {
   PeerProxy(const PeerProxy&) = delete;
   PeerProxy& operator=(const PeerProxy&) = delete;
 
-  // Listens on a fresh loopback port for node `id` and forwards to `target` ("127.0.0.1:P").
-  // Returns the proxy address ("127.0.0.1:Q"). Call before start() or while running.
-  base::Result<std::string> add_node(uint64_t id, const std::string& target);
+  // Listens on `listen_addr` ("127.0.0.1:Q"; port 0: one the kernel picks) for node `id` and
+  // forwards to `target` ("127.0.0.1:P"). Returns the address it listens on. Call before
+  // start() or while running.
+  base::Result<std::string> add_node(uint64_t id, const std::string& listen_addr,
+                                     const std::string& target);
   void start();
   void stop();
 

@@ -23,20 +23,21 @@ struct QueueState {
 };
 
 base::Status parse_enqueue(QueueState& q, const Operation& op) {
-  const auto id = op.invoke_value.get_string("id");
+  const auto id = op.invoke_value.find_string("id");
   if (!id) return base::invalid_argument("queue enqueue #{} has no string id", op.invoke_index);
   Message& m = q.messages[*id];
   if (m.enqueue != nullptr) return base::invalid_argument("queue id {} enqueued twice", *id);
   m.enqueue = &op;
-  m.delay_ms = op.invoke_value.get_int("delay_ms").value_or(0);
-  m.atomic = op.invoke_value.get_bool("atomic").value_or(false);
+  m.delay_ms = op.invoke_value.find_i64("delay_ms").value_or(0);
+  m.atomic = op.invoke_value.find_bool("atomic").value_or(false);
   if (const Json* b = op.invoke_value.find("backoff_ms")) {
     if (!b->is_array())
       return base::invalid_argument("queue enqueue {}: backoff_ms is not a list", *id);
     m.backoff_ms.clear();
     for (const Json& v : b->as_array()) {
-      if (!v.is_int()) return base::invalid_argument("queue enqueue {}: bad backoff", *id);
-      m.backoff_ms.push_back(v.as_int());
+      const auto backoff_ms = v.number_as_i64();
+      if (!backoff_ms) return base::invalid_argument("queue enqueue {}: bad backoff", *id);
+      m.backoff_ms.push_back(*backoff_ms);
     }
   }
   return base::Status::ok();
@@ -59,7 +60,7 @@ base::Status parse(QueueState& q, const std::vector<Operation>& ops) {
   }
   for (const Operation& op : ops) {
     if (op.f == "deliver") {
-      const auto id = op.invoke_value.get_string("id");
+      const auto id = op.invoke_value.find_string("id");
       if (!id) return base::invalid_argument("queue deliver #{} has no string id", op.invoke_index);
       auto it = q.messages.find(*id);
       if (it == q.messages.end())
@@ -68,7 +69,7 @@ base::Status parse(QueueState& q, const std::vector<Operation>& ops) {
         it->second.deliveries.push_back(&op);
     } else if (op.f == "dlq-read" && op.ok()) {
       for (const Json& entry : op.value.as_array()) {
-        const auto id = entry.get_string("id");
+        const auto id = entry.find_string("id");
         if (!id)
           return base::invalid_argument("queue dlq-read #{}: entry without id", op.invoke_index);
         auto it = q.messages.find(*id);
@@ -100,7 +101,8 @@ void check_timing(const std::string& id, const Message& m, const QueueOptions& o
             fmt::format(
                 "{}: delivered {:.1f} ms after enqueue with delay {} ms", id,
                 static_cast<double>(m.deliveries.front()->invoke_ns - m.enqueue->invoke_ns) / 1e6,
-                m.delay_ms));
+                m.delay_ms),
+            m.deliveries.front());
   }
   size_t failed_attempts = 0;
   for (size_t i = 0; i + 1 < m.deliveries.size(); ++i) {
@@ -113,7 +115,8 @@ void check_timing(const std::string& id, const Message& m, const QueueOptions& o
     if (gap_ns < wait_ms * 1'000'000 - tolerance_ns) {
       log.add("backoff-ignored",
               fmt::format("{}: attempt {} came {:.1f} ms after attempt {}, backoff {} ms", id,
-                          i + 2, static_cast<double>(gap_ns) / 1e6, i + 1, wait_ms));
+                          i + 2, static_cast<double>(gap_ns) / 1e6, i + 1, wait_ms),
+              m.deliveries[i + 1]);
     }
   }
 }
@@ -129,8 +132,8 @@ void check_outcome(const std::string& id, const Message& m, const QueueState& q,
   const auto success = std::find_if(m.deliveries.begin(), m.deliveries.end(),
                                     [](const Operation* d) { return d->ok(); });
   const bool delivered = success != m.deliveries.end();
-  const int64_t present = m.dead_letter ? m.dead_letter->get_int("keys_present").value_or(0) : 0;
-  const int64_t total = m.dead_letter ? m.dead_letter->get_int("keys_total").value_or(0) : 0;
+  const int64_t present = m.dead_letter ? m.dead_letter->find_i64("keys_present").value_or(0) : 0;
+  const int64_t total = m.dead_letter ? m.dead_letter->find_i64("keys_total").value_or(0) : 0;
   const bool dead = total > 0 && present == total;
   const auto attempts = static_cast<int64_t>(m.deliveries.size());
   const auto allowed = static_cast<int64_t>(1 + m.backoff_ms.size());
@@ -141,25 +144,28 @@ void check_outcome(const std::string& id, const Message& m, const QueueState& q,
   if (enq.failed() && (!m.deliveries.empty() || present > 0)) {
     log.add("delivered-failed-enqueue",
             fmt::format("{}: enqueue failed yet {} deliveries, {} dead-letter keys", id, attempts,
-                        present));
+                        present),
+            m.deliveries.empty() ? nullptr : m.deliveries.front());
   }
   if (present > 0 && present < total)
     log.add("partial-dead-letter", fmt::format("{}: {} of {} keys", id, present, total));
-  if (present > 0 && m.dead_letter->get_bool("value_matches") == false) {
+  if (present > 0 && m.dead_letter->find_bool("value_matches") == false) {
     log.add("dead-letter-wrong-value",
             fmt::format("{}: a dead-letter key holds another value", id));
   }
   if (present > 0 && delivered)
     log.add("dead-lettered-after-success",
-            fmt::format("{}: handler succeeded yet dead-lettered", id));
+            fmt::format("{}: handler succeeded yet dead-lettered", id), *success);
   if (dead && !delivered && attempts + o.unobserved_attempt_allowance < allowed) {
     log.add("dead-lettered-early",
             fmt::format("{}: dead-lettered after {} attempts; schedule allows {}", id, attempts,
                         allowed));
   }
   if (attempts > allowed + o.duplicate_allowance) {
-    log.add("too-many-deliveries", fmt::format("{}: {} deliveries, bound {}", id, attempts,
-                                               allowed + o.duplicate_allowance));
+    log.add(
+        "too-many-deliveries",
+        fmt::format("{}: {} deliveries, bound {}", id, attempts, allowed + o.duplicate_allowance),
+        m.deliveries[static_cast<size_t>(allowed + o.duplicate_allowance)]);
   }
   if (enq.ok() && !delivered && !dead) {
     if (q.dlq_read)
@@ -167,7 +173,8 @@ void check_outcome(const std::string& id, const Message& m, const QueueState& q,
           "lost",
           fmt::format(
               "{}: acknowledged enqueue neither delivered nor dead-lettered ({} failed attempts)",
-              id, attempts));
+              id, attempts),
+          &enq);
     else
       ++tally.undetermined;
   }
@@ -186,7 +193,7 @@ base::Result<CheckResult> check_queue(const std::vector<Operation>& ops,
   RETURN_IF_ERROR(parse(q, ops));
   AnomalyLog log;
   for (const Operation* d : q.orphan_deliveries) {
-    log.add("unexpected-delivery", fmt::format("{}: never enqueued", describe_operation(*d)));
+    log.add("unexpected-delivery", fmt::format("{}: never enqueued", describe_operation(*d)), d);
   }
   Tally tally;
   int64_t acknowledged = 0;
@@ -196,12 +203,12 @@ base::Result<CheckResult> check_queue(const std::vector<Operation>& ops,
     check_outcome(id, m, q, options, log, tally);
   }
   CheckResult result;
-  result.stats.set("enqueued", static_cast<int64_t>(q.messages.size()));
-  result.stats.set("acknowledged", acknowledged);
-  result.stats.set("delivered", tally.delivered);
-  result.stats.set("dead_lettered", tally.dead_lettered);
-  result.stats.set("duplicate_deliveries", tally.duplicates);
-  result.stats.set("undetermined", tally.undetermined);
+  result.stats.set("enqueued", Json::number(static_cast<int64_t>(q.messages.size())));
+  result.stats.set("acknowledged", Json::number(acknowledged));
+  result.stats.set("delivered", Json::number(tally.delivered));
+  result.stats.set("dead_lettered", Json::number(tally.dead_lettered));
+  result.stats.set("duplicate_deliveries", Json::number(tally.duplicates));
+  result.stats.set("undetermined", Json::number(tally.undetermined));
   const std::string names = log.apply(result);
   if (!log.empty()) {
     result.explanation = "queue: violations: " + names + ".";

@@ -10,29 +10,29 @@ namespace {
 Json enqueue(const char* id, int64_t delay_ms = 0, std::vector<int64_t> backoff = {100, 200},
              bool atomic = false) {
   Json j = Json::object();
-  j.set("id", id);
-  j.set("delay_ms", delay_ms);
+  j.set("id", Json::string(id));
+  j.set("delay_ms", Json::number(delay_ms));
   Json b = Json::array();
-  for (auto v : backoff) b.push(v);
+  for (auto v : backoff) b.push_back(Json::number(v));
   j.set("backoff_ms", b);
-  j.set("dlq_keys", 1);
-  j.set("atomic", atomic);
+  j.set("dlq_keys", Json::number(1));
+  j.set("atomic", Json::boolean(atomic));
   return j;
 }
 Json id(const char* s) {
   Json j = Json::object();
-  j.set("id", s);
+  j.set("id", Json::string(s));
   return j;
 }
 Json dlq(std::initializer_list<std::tuple<const char*, int, int, bool>> entries) {
   Json list = Json::array();
   for (const auto& [m, present, total, matches] : entries) {
     Json e = Json::object();
-    e.set("id", m);
-    e.set("keys_present", present);
-    e.set("keys_total", total);
-    e.set("value_matches", matches);
-    list.push(e);
+    e.set("id", Json::string(m));
+    e.set("keys_present", Json::number(present));
+    e.set("keys_total", Json::number(total));
+    e.set("value_matches", Json::boolean(matches));
+    list.push_back(e);
   }
   return list;
 }
@@ -42,7 +42,7 @@ CheckResult check(const HistoryBuilder& b) {
   return std::move(r).value();
 }
 int64_t anomaly(const CheckResult& r, const char* kind) {
-  return r.stats.find("anomalies")->get_int(kind).value_or(0);
+  return r.stats.find("anomalies")->find_i64(kind).value_or(0);
 }
 }  // namespace
 
@@ -60,8 +60,8 @@ TEST_CASE("queue: delivered, delayed, retried and dead-lettered messages are all
       .op(2, "dlq-read", Json(), 1000, 1001, OpType::kOk, dlq({{"m3", 1, 1, true}}));
   const CheckResult r = check(b);
   CHECK(r.valid == Validity::kValid);
-  CHECK(r.stats.get_int("delivered") == 2);
-  CHECK(r.stats.get_int("dead_lettered") == 1);
+  CHECK(r.stats.find_i64("delivered") == 2);
+  CHECK(r.stats.find_i64("dead_lettered") == 1);
 }
 
 TEST_CASE("queue: an acknowledged enqueue never delivered nor dead-lettered is lost") {
@@ -91,6 +91,10 @@ TEST_CASE("queue: delivery before the delay is early; a retry before its backoff
   CHECK(r.valid == Validity::kInvalid);
   CHECK(anomaly(r, "early-delivery") == 1);
   CHECK(anomaly(r, "backoff-ignored") == 1);
+  // The earliest of the two on the timeline: m2's retry completes at 31 ms, m1's early
+  // delivery at 501 ms.
+  CHECK(r.first_anomaly_ns == 31'000'000);
+  CHECK(r.first_anomaly == "backoff-ignored");
 }
 
 TEST_CASE("queue: under clock skew the delay tolerance grows by the skew spread, no further") {
@@ -149,7 +153,7 @@ TEST_CASE("queue: duplicates are counted and bounded") {
       .op(8, "deliver", id("m1"), 20, 21);  // a redelivery after a lost ack
   const CheckResult r1 = check(ok_dup);
   CHECK(r1.valid == Validity::kValid);
-  CHECK(r1.stats.get_int("duplicate_deliveries") == 1);
+  CHECK(r1.stats.find_i64("duplicate_deliveries") == 1);
   HistoryBuilder flood;
   flood.op(1, "enqueue", enqueue("m1"), 0, 1);
   for (int i = 0; i < 5; ++i) flood.op(9, "deliver", id("m1"), 10 + i * 10, 11 + i * 10);
@@ -159,7 +163,7 @@ TEST_CASE("queue: duplicates are counted and bounded") {
 TEST_CASE("queue: an atomic enqueue delivered without its batch's marker is invalid") {
   HistoryBuilder b;
   Json markers = Json::array();
-  markers.push("m2");
+  markers.push_back(Json::string("m2"));
   b.op(1, "enqueue", enqueue("m1", 0, {}, true), 0, 1, OpType::kInfo)
       .op(1, "enqueue", enqueue("m2", 0, {}, true), 2, 3)
       .op(9, "deliver", id("m1"), 10, 11)

@@ -49,12 +49,12 @@ class QueueWorkload final : public Workload {
     const int dlq_keys = doomed ? 2 : 1;
     for (int i = 0; i < dlq_keys; ++i) e.keys_if_undelivered.push_back(dlq_key(id, i));
     Json backoff = Json::array();
-    for (uint32_t b : kBackoffMs) backoff.push(static_cast<int64_t>(b));
-    Json invoke(Json::Object{{"id", Json(id)},
-                             {"delay_ms", Json(static_cast<int64_t>(e.delay_ms))},
-                             {"backoff_ms", backoff},
-                             {"dlq_keys", Json(dlq_keys)},
-                             {"atomic", Json(atomic)}});
+    for (uint32_t b : kBackoffMs) backoff.push_back(Json::number(b));
+    Json invoke = Json::object({{"id", Json::string(id)},
+                                {"delay_ms", Json::number(static_cast<int64_t>(e.delay_ms))},
+                                {"backoff_ms", backoff},
+                                {"dlq_keys", Json::number(dlq_keys)},
+                                {"atomic", Json::boolean(atomic)}});
     {
       std::lock_guard lock(mu_);
       plans_[id] = Plan{doomed, dlq_keys};
@@ -136,7 +136,8 @@ class QueueWorkload final : public Workload {
               const net::QueueDelivery& d) {
     const std::string id = d.payload.substr(0, d.payload.find(':'));
     const bool doomed = d.payload.ends_with(":doomed");
-    Json value(Json::Object{{"id", Json(id)}, {"attempt", Json(static_cast<int64_t>(d.attempt))}});
+    Json value = Json::object(
+        {{"id", Json::string(id)}, {"attempt", Json::number(static_cast<int64_t>(d.attempt))}});
     recorder.invoke(process, node, "deliver", value);
     recorder.complete(process, node, "deliver", doomed ? OpType::kFail : OpType::kOk, value);
     std::lock_guard lock(mu_);
@@ -175,10 +176,10 @@ class QueueWorkload final : public Workload {
         matches = matches && e->value.data == id + (plan.doomed ? ":doomed" : "");
       }
       if (present == 0) continue;
-      out.push(Json(Json::Object{{"id", Json(id)},
-                                 {"keys_present", Json(present)},
-                                 {"keys_total", Json(plan.dlq_keys)},
-                                 {"value_matches", Json(matches)}}));
+      out.push_back(Json::object({{"id", Json::string(id)},
+                                  {"keys_present", Json::number(present)},
+                                  {"keys_total", Json::number(plan.dlq_keys)},
+                                  {"value_matches", Json::boolean(matches)}}));
     }
     recorder.complete(process, "", "dlq-read", OpType::kOk, out);
     return true;
@@ -196,7 +197,7 @@ class QueueWorkload final : public Workload {
       auto next = it->next();
       if (!next.is_ok()) status = next.status();
       if (!next.is_ok() || !next->has_value()) break;
-      ids.push(Json((*next)->value.data));
+      ids.push_back(Json::string((*next)->value.data));
     }
     recorder.complete(process, "", "marker-read", status.is_ok() ? OpType::kOk : OpType::kFail,
                       status.is_ok() ? ids : Json(), status.is_ok() ? "" : status.to_string());

@@ -55,7 +55,7 @@ void Recorder::complete(int64_t process, const std::string& node, const std::str
   e.value = std::move(value);
   e.time_ns = now_ns();
   e.wall_ms = wall_ms();
-  if (!error.empty()) e.extra = Json(Json::Object{{"error", Json(error)}});
+  if (!error.empty()) e.extra = Json::object({{"error", Json::string(error)}});
   (type == OpType::kOk ? ok_ : type == OpType::kFail ? fail_ : info_)++;
   write(std::move(e));
 }

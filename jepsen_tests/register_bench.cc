@@ -24,7 +24,7 @@ int main() {
           "register: %6d ops on one key, %2d processes, 2%% info: %8.1f ms, valid=%s, %lld "
           "configurations\n",
           ops_per_key, processes, ms, std::string(jepsen::validity_name(result.valid)).c_str(),
-          static_cast<long long>(result.stats.get_int("configurations").value_or(0)));
+          static_cast<long long>(result.stats.find_i64("configurations").value_or(0)));
     }
   }
 }

@@ -22,7 +22,7 @@ struct KeyHistory {
   std::unordered_map<std::string, int32_t> ids{{"null", 0}};
 
   int32_t intern(const Json& v) {
-    std::string text = to_json(v);
+    std::string text = v.serialize();
     auto [it, inserted] = ids.emplace(text, static_cast<int32_t>(values.size()));
     if (inserted) values.push_back(std::move(text));
     return it->second;
@@ -36,8 +36,8 @@ base::Status add_op(std::map<std::string, KeyHistory>& keys, const Operation& op
   if (op.failed()) return base::Status::ok();  // definitely no effect
   const bool is_read = op.f == "read";
   if (is_read && op.indeterminate()) return base::Status::ok();  // no effect, nothing seen
-  KeyHistory& kh = keys[to_json(*key)];
-  kh.key = to_json(*key);
+  KeyHistory& kh = keys[key->serialize()];
+  kh.key = key->serialize();
   RegisterOp r;
   r.indeterminate = op.indeterminate();
   r.call_ns = op.invoke_ns;
@@ -72,16 +72,32 @@ base::Status add_op(std::map<std::string, KeyHistory>& keys, const Operation& op
   return base::Status::ok();
 }
 
-// Drops indeterminate writes/cas whose new value no determinate op observed (see header).
+// Drops indeterminate writes/cas whose new value nothing kept can depend on (see header). A
+// value is needed when a determinate read returns it, a determinate cas expects it, or a kept
+// indeterminate cas expects it; keeping that cas can make a further value needed, so the set
+// grows to a fixpoint (info write 5 || info cas 5->6, then read 6 needs the write).
 void drop_unobserved_indeterminate(KeyHistory& kh) {
-  std::unordered_set<int32_t> observed;
+  std::unordered_set<int32_t> needed;
+  std::vector<int32_t> work;  // needed values whose info cas have not been followed yet
+  std::unordered_multimap<int32_t, int32_t> info_cas_from;  // new value -> expected value
+  const auto need = [&](int32_t v) {
+    if (needed.insert(v).second) work.push_back(v);
+  };
   for (const auto& op : kh.ops) {
+    if (op.indeterminate && op.kind == RegisterOpKind::kCas)
+      info_cas_from.emplace(op.value, op.expected);
     if (op.indeterminate) continue;
-    if (op.kind == RegisterOpKind::kRead) observed.insert(op.value);
-    if (op.kind == RegisterOpKind::kCas) observed.insert(op.expected);
+    if (op.kind == RegisterOpKind::kRead) need(op.value);
+    if (op.kind == RegisterOpKind::kCas) need(op.expected);
+  }
+  while (!work.empty()) {
+    const int32_t v = work.back();
+    work.pop_back();
+    auto [from, to] = info_cas_from.equal_range(v);
+    for (auto it = from; it != to; ++it) need(it->second);
   }
   std::erase_if(kh.ops, [&](const RegisterOp& op) {
-    return op.indeterminate && op.kind != RegisterOpKind::kRead && !observed.contains(op.value);
+    return op.indeterminate && op.kind != RegisterOpKind::kRead && !needed.contains(op.value);
   });
 }
 
@@ -111,21 +127,9 @@ std::string describe_failure(const KeyHistory& kh, const WglResult& r, size_t ma
   return out;
 }
 
-}  // namespace
-
-base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
-                                         const RegisterOptions& options) {
-  std::map<std::string, KeyHistory> by_key;
-  for (const Operation& op : ops) RETURN_IF_ERROR(add_op(by_key, op));
-  std::vector<KeyHistory*> keys;
-  int64_t dropped = 0;
-  for (auto& [name, kh] : by_key) {
-    const size_t before = kh.ops.size();
-    drop_unobserved_indeterminate(kh);
-    dropped += static_cast<int64_t>(before - kh.ops.size());
-    keys.push_back(&kh);
-  }
-
+// The WGL search of every key, on up to options.threads threads (keys are independent).
+std::vector<KeyVerdict> search_keys(const std::vector<KeyHistory*>& keys,
+                                    const RegisterOptions& options) {
   std::vector<KeyVerdict> verdicts(keys.size());
   std::atomic<size_t> next{0};
   const WglBudget budget{options.time_budget_ms_per_key, options.max_configurations_per_key};
@@ -146,7 +150,25 @@ base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
   for (int t = 1; t < threads; ++t) pool.emplace_back(worker);
   worker();
   for (auto& t : pool) t.join();
+  return verdicts;
+}
 
+}  // namespace
+
+base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
+                                         const RegisterOptions& options) {
+  std::map<std::string, KeyHistory> by_key;
+  for (const Operation& op : ops) RETURN_IF_ERROR(add_op(by_key, op));
+  std::vector<KeyHistory*> keys;
+  int64_t dropped = 0;
+  for (auto& [name, kh] : by_key) {
+    const size_t before = kh.ops.size();
+    drop_unobserved_indeterminate(kh);
+    dropped += static_cast<int64_t>(before - kh.ops.size());
+    keys.push_back(&kh);
+  }
+
+  const std::vector<KeyVerdict> verdicts = search_keys(keys, options);
   CheckResult result;
   const int64_t origin_ns = ops.empty() ? 0 : ops.front().invoke_ns;
   int64_t invalid = 0, unknown = 0, configurations = 0, max_ops_per_key = 0;
@@ -159,6 +181,10 @@ base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
     max_ops_per_key = std::max(max_ops_per_key, static_cast<int64_t>(keys[i]->ops.size()));
     if (w.verdict == WglVerdict::kNotLinearizable) {
       ++invalid;
+      // Placed where the op that no order of the pending ops allows completes.
+      const RegisterOp& stuck = keys[i]->ops[static_cast<size_t>(w.stuck_op)];
+      note_anomaly(result, anomaly_time_ns(*keys[i]->sources[static_cast<size_t>(stuck.source)]),
+                   "not linearizable: key " + keys[i]->key);
       if (invalid_keys.size() < options.counterexample_keys) {
         result.counterexample +=
             describe_failure(*keys[i], w, options.counterexample_ops, origin_ns);
@@ -180,14 +206,14 @@ base::Result<CheckResult> check_register(const std::vector<Operation>& ops,
     result.explanation += " First invalid key: " + invalid_keys.front() + ".";
   if (!unknown_keys.empty())
     result.explanation += " First undecided key: " + unknown_keys.front() + ".";
-  result.stats.set("keys", static_cast<int64_t>(keys.size()));
-  result.stats.set("ops", static_cast<int64_t>(ops.size()));
-  result.stats.set("invalid_keys", invalid);
-  result.stats.set("unknown_keys", unknown);
-  result.stats.set("dropped_unobserved_info_writes", dropped);
-  result.stats.set("max_ops_per_key", max_ops_per_key);
-  result.stats.set("configurations", configurations);
-  result.stats.set("max_key_ms", max_key_ms);
+  result.stats.set("keys", Json::number(static_cast<int64_t>(keys.size())));
+  result.stats.set("ops", Json::number(static_cast<int64_t>(ops.size())));
+  result.stats.set("invalid_keys", Json::number(invalid));
+  result.stats.set("unknown_keys", Json::number(unknown));
+  result.stats.set("dropped_unobserved_info_writes", Json::number(dropped));
+  result.stats.set("max_ops_per_key", Json::number(max_ops_per_key));
+  result.stats.set("configurations", Json::number(configurations));
+  result.stats.set("max_key_ms", Json::number(max_key_ms));
   return result;
 }
 

@@ -5,7 +5,8 @@
 // f "cas" {"key","expected","new"}: ok = swapped, fail = the check did not hold (no effect).
 // A null value means the key is absent (null written = delete). Failed ops and indeterminate
 // reads are dropped (no effect, nothing observed). Indeterminate writes or cas whose new value
-// no ok op ever observed are dropped too: leaving them out of a linearization never breaks it.
+// nothing kept depends on are dropped too (no ok read returns it, no ok cas and no kept info cas
+// expects it; computed to a fixpoint): leaving them out of a linearization never breaks it.
 #pragma once
 
 #include <cstdint>

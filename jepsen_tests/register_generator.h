@@ -66,7 +66,7 @@ inline History generate_register_history(const RegisterGenOptions& o) {
     GenOp& op = ops[i];
     auto& cur = state[op.key];
     if (op.f == "read") {
-      op.result = cur ? Json(*cur) : Json();
+      op.result = cur ? Json::number(*cur) : Json();
     } else if (op.f == "write") {
       if (op.applied) cur = op.arg;
     } else {
@@ -100,11 +100,11 @@ inline History generate_register_history(const RegisterGenOptions& o) {
     e.time_ns = ev.t;
     e.wall_ms = ev.t / 1'000'000;
     e.value = Json::object();
-    e.value.set("key", op.key);
-    if (op.f == "write") e.value.set("value", op.arg);
+    e.value.set("key", Json::string(op.key));
+    if (op.f == "write") e.value.set("value", Json::number(op.arg));
     if (op.f == "cas") {
-      e.value.set("expected", op.expected);
-      e.value.set("new", op.arg);
+      e.value.set("expected", Json::number(op.expected));
+      e.value.set("new", Json::number(op.arg));
     }
     if (ev.is_call) {
       e.type = OpType::kInvoke;

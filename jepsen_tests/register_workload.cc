@@ -16,7 +16,7 @@ namespace {
 constexpr int64_t kOpsPerWindow = 240;
 constexpr int64_t kKeysPerWindow = 6;
 
-Json value_or_null(const std::optional<int64_t>& v) { return v ? Json(*v) : Json(); }
+Json value_or_null(const std::optional<int64_t>& v) { return v ? Json::number(*v) : Json(); }
 
 class RegisterWorkload final : public Workload {
  public:
@@ -76,7 +76,7 @@ class RegisterWorkload final : public Workload {
   }
 
   void read(Worker& w, const std::string& key_name) {
-    Json invoke(Json::Object{{"key", Json(key_name)}});
+    Json invoke = Json::object({{"key", Json::string(key_name)}});
     w.recorder->invoke(w.process, w.node, "read", invoke);
     auto c = get(w, key_name, /*for_read=*/true);
     if (!c.is_ok()) {
@@ -87,12 +87,12 @@ class RegisterWorkload final : public Workload {
     remember(w, key_name, c->value);
     w.recorder->complete(
         w.process, w.node, "read", OpType::kOk,
-        Json(Json::Object{{"key", Json(key_name)}, {"value", value_or_null(c->value)}}));
+        Json::object({{"key", Json::string(key_name)}, {"value", value_or_null(c->value)}}));
   }
 
   void write(Worker& w, const std::string& key_name) {
     const int64_t v = next_value_++;
-    Json invoke(Json::Object{{"key", Json(key_name)}, {"value", Json(v)}});
+    Json invoke = Json::object({{"key", Json::string(key_name)}, {"value", Json::number(v)}});
     w.recorder->invoke(w.process, w.node, "write", invoke);
     auto r = w.client->set(workload_key("register", key_name), int_value(v));
     if (!r.is_ok()) return w.complete_write_error("write", invoke, r.status());
@@ -102,8 +102,9 @@ class RegisterWorkload final : public Workload {
   void cas(Worker& w, const std::string& key_name) {
     const std::optional<int64_t> expected = recall(w, key_name);
     const int64_t fresh = next_value_++;
-    Json invoke(Json::Object{
-        {"key", Json(key_name)}, {"expected", value_or_null(expected)}, {"new", Json(fresh)}});
+    Json invoke = Json::object({{"key", Json::string(key_name)},
+                                {"expected", value_or_null(expected)},
+                                {"new", Json::number(fresh)}});
     w.recorder->invoke(w.process, w.node, "cas", invoke);
     auto c = get(w, key_name, /*for_read=*/false);
     if (!c.is_ok()) {  // nothing was written

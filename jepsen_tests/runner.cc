@@ -26,30 +26,32 @@ milliseconds ms(double seconds) { return milliseconds(static_cast<int64_t>(secon
 
 Json config_json(const RunConfig& c) {
   Json env = Json::object();
-  for (const auto& [k, v] : c.kvd_env) env.set(k, Json(v));
+  for (const auto& [k, v] : c.kvd_env) env.set(k, Json::string(v));
   Json args = Json::array();
-  for (const auto& a : c.kvd_args) args.push(Json(a));
+  for (const auto& a : c.kvd_args) args.push_back(Json::string(a));
   Json bugs = Json::array();
-  for (const auto& b : c.plant_kvd_bugs) bugs.push(Json(b));
-  return Json(Json::Object{{"workload", Json(c.workload)},
-                           {"nemesis", Json(c.nemesis)},
-                           {"plant", Json(c.plant)},
-                           {"plant_kvd_bugs", bugs},
-                           {"nodes", Json(c.nodes)},
-                           {"time_limit_s", Json(c.time_limit_s)},
-                           {"rate", Json(c.rate)},
-                           {"concurrency", Json(c.concurrency)},
-                           {"seed", Json(c.seed)},
-                           {"quiet_s", Json(c.quiet_s)},
-                           {"recovery_s", Json(c.recovery_s)},
-                           {"fault_interval_s", Json(c.fault_interval_s)},
-                           {"tick_ms", Json(c.tick_ms)},
-                           {"snapshot_entries", Json(c.snapshot_entries)},
-                           {"watch_reopen_s", Json(c.watch_reopen_s)},
-                           {"reads_any_node", Json(c.reads_any_node)},
-                           {"kvd", Json(c.kvd)},
-                           {"kvd_env", env},
-                           {"kvd_args", args}});
+  for (const auto& b : c.plant_kvd_bugs) bugs.push_back(Json::string(b));
+  return Json::object({{"workload", Json::string(c.workload)},
+                       {"nemesis", Json::string(c.nemesis)},
+                       {"plant", Json::string(c.plant)},
+                       {"plant_kvd_bugs", bugs},
+                       {"nodes", Json::number(c.nodes)},
+                       {"time_limit_s", Json::number(c.time_limit_s)},
+                       {"rate", Json::number(c.rate)},
+                       {"concurrency", Json::number(c.concurrency)},
+                       {"seed", Json::number(c.seed)},
+                       {"quiet_s", Json::number(c.quiet_s)},
+                       {"recovery_s", Json::number(c.recovery_s)},
+                       {"fault_interval_s", Json::number(c.fault_interval_s)},
+                       {"tick_ms", Json::number(c.tick_ms)},
+                       {"snapshot_entries", Json::number(c.snapshot_entries)},
+                       {"watch_reopen_s", Json::number(c.watch_reopen_s)},
+                       {"reads_any_node", Json::boolean(c.reads_any_node)},
+                       {"kvd", Json::string(c.kvd)},
+                       {"kvd_env", env},
+                       {"kvd_args", args},
+                       {"ports", Json::string(fmt::format("{}-{}", c.ports.first, c.ports.last))},
+                       {"keep", Json::boolean(c.keep)}});
 }
 
 // Everything one run owns; members are destroyed in reverse order (workers, cluster, proxy).
@@ -70,12 +72,14 @@ class Run {
   bool run_phase(const std::string& phase, double seconds, bool faults);
   void stop_workers();
   base::Status finish();
-  CheckResult check(const std::vector<Operation>& ops);
   int report();
 
  private:
-  base::Status enable_kvd_hooks(ClusterOptions& co, const std::vector<std::string>& kinds) const;
+  base::Status enable_kvd_hooks(ClusterOptions& co, const std::vector<FaultKind>& kinds) const;
   void worker_loop(Worker& w);
+  CheckResult check(const std::vector<Operation>& ops, std::vector<std::string>& errors);
+  std::vector<std::string> run_files() const;
+  std::string remove_data_dirs();
   void progress(const std::string& phase, Clock::time_point phase_start);
 
   const RunConfig& config_;
@@ -104,7 +108,7 @@ base::Status Run::prepare() {
   if (!std::filesystem::is_empty(config_.out, ec))
     return base::invalid_argument("--out {} is not empty (each run needs a fresh directory)",
                                   config_.out);
-  std::ofstream(config_.out + "/config.json") << to_json_pretty(config_json(config_)) << "\n";
+  std::ofstream(config_.out + "/config.json") << config_json(config_).serialize_pretty() << "\n";
   auto writer = HistoryWriter::open(config_.out + "/history.jsonl");
   if (!writer.is_ok()) return writer.status();
   recorder_ = std::make_unique<Recorder>(std::move(*writer));
@@ -127,6 +131,7 @@ base::Status Run::prepare() {
   ClusterOptions co;
   co.kvd_path = config_.kvd;
   co.run_dir = config_.out;
+  co.ports = config_.ports;
   co.nodes = config_.nodes;
   co.tick_ms = config_.tick_ms;
   co.snapshot_entries = config_.snapshot_entries;
@@ -144,18 +149,17 @@ base::Status Run::prepare() {
 // Every kvd gets a clock file when the binary supports it (so a skew can be set at any time);
 // the sync journal only when a power-loss fault may need it. Missing hooks that the run needs
 // are an error naming the build option.
-base::Status Run::enable_kvd_hooks(ClusterOptions& co,
-                                   const std::vector<std::string>& kinds) const {
+base::Status Run::enable_kvd_hooks(ClusterOptions& co, const std::vector<FaultKind>& kinds) const {
   const KvdHooks hooks = kvd_hooks(config_.kvd);
-  const auto wants = [&](std::string_view prefix) {
+  const auto wants = [&](FaultGroup group) {
     return std::any_of(kinds.begin(), kinds.end(),
-                       [&](const std::string& k) { return k.starts_with(prefix); });
+                       [&](FaultKind k) { return fault_group(k) == group; });
   };
   const std::string rebuild = "; build kvd with meson -Dtest_hooks=true";
   co.clock_files = hooks.clock_file;
-  if (wants("clock-") && !hooks.clock_file)
+  if (wants(FaultGroup::kClockSkew) && !hooks.clock_file)
     return base::invalid_argument("clock-skew needs kvd --test-clock-file{}", rebuild);
-  co.sync_journal = wants("power-loss-");
+  co.sync_journal = wants(FaultGroup::kPowerLoss);
   if (co.sync_journal && !hooks.sync_journal)
     return base::invalid_argument("power-loss needs kvd --test-sync-journal{}", rebuild);
   for (const auto& bug : config_.plant_kvd_bugs) {
@@ -285,7 +289,10 @@ base::Status Run::finish() {
   return recorder_->status();
 }
 
-CheckResult Run::check(const std::vector<Operation>& ops) {
+// The checker's verdict plus what the harness saw: node crashes are findings (invalid); an
+// incomplete final phase or a history the checker refused means the run could not be judged
+// (unknown, with the reason in `errors`).
+CheckResult Run::check(const std::vector<Operation>& ops, std::vector<std::string>& errors) {
   CheckOptions options = workload_->check_options();
   // Under clock skew the leader's clock decides when a delayed message or a retry is due, and
   // leaders change: a timer set on one skewed clock can fire early by the spread between the
@@ -299,18 +306,48 @@ CheckResult Run::check(const std::vector<Operation>& ops) {
   if (!checked.is_ok()) {
     result.valid = Validity::kUnknown;
     result.explanation = "the checker refused the history: " + checked.status().to_string();
+    errors.push_back(result.explanation);
   } else {
     result = std::move(*checked);
   }
   if (!finish_status_.is_ok()) {
     result.valid = combine(result.valid, Validity::kUnknown);
     result.explanation += " Final phase incomplete: " + finish_status_.to_string() + ".";
+    errors.push_back("final phase incomplete: " + finish_status_.to_string());
   }
   if (!cluster_->crashes().empty()) {
     result.valid = Validity::kInvalid;
     for (const auto& c : cluster_->crashes()) result.explanation += " Crash: " + c + ".";
+    if (result.first_anomaly.empty()) result.first_anomaly = "crash: " + cluster_->crashes()[0];
   }
   return result;
+}
+
+// What report.html links to: the run's own files, every node's log included.
+std::vector<std::string> Run::run_files() const {
+  std::vector<std::string> files{"history.jsonl", "faults.jsonl", "config.json", "results.json"};
+  for (const auto& [id, info] : cluster_->nodes()) files.push_back(cluster_->name(id) + ".log");
+  return files;
+}
+
+// Removes every node's n<ID>/ directory (data dir and clock file); returns a note for people.
+std::string Run::remove_data_dirs() {
+  uint64_t bytes = 0;
+  std::string failures;
+  for (const auto& [id, info] : cluster_->nodes()) {
+    const std::filesystem::path dir = std::filesystem::path(info.data_dir).parent_path();
+    std::error_code ec;
+    for (auto it = std::filesystem::recursive_directory_iterator(dir, ec);
+         !ec && it != std::filesystem::recursive_directory_iterator(); it.increment(ec)) {
+      if (it->is_regular_file(ec)) bytes += it->file_size(ec);
+    }
+    std::filesystem::remove_all(dir, ec);
+    if (ec) failures += fmt::format(" {}: {};", dir.string(), ec.message());
+  }
+  if (!failures.empty()) return "could not remove every data dir:" + failures;
+  return fmt::format(
+      "valid run: the nodes' data dirs (n<ID>/, {:.1f} MB) were removed; --keep keeps them",
+      static_cast<double>(bytes) / 1e6);
 }
 
 int Run::report() {
@@ -331,27 +368,34 @@ int Run::report() {
   input.workload = config_.workload;
   input.ops = &*ops;
   if (faults.is_ok()) input.faults = *faults;
-  input.result = check(*ops);
+  input.result = check(*ops, input.errors);
+  input.files = run_files();
   input.config = config_json(config_);
-  input.config.set("faults_injected", Json(nemesis_->injected()));
-  input.config.set("clock_skew_spread_ms", Json(nemesis_->clock_skew_spread_ms()));
+  input.config.set("faults_injected", Json::number(nemesis_->injected()));
+  input.config.set("clock_skew_spread_ms", Json::number(nemesis_->clock_skew_spread_ms()));
+  if (run_outcome(input.result, input.errors) == Outcome::kValid && !config_.keep)
+    input.notes.push_back(remove_data_dirs());
   if (auto s = write_report(config_.out, input); !s.is_ok()) {
     std::fprintf(stderr, "kv-jepsen: report: %s\n", s.to_string().c_str());
     return kExitHarnessError;
   }
-  const Json summary = summarize_operations(*ops);
-  std::fprintf(stderr, "kv-jepsen: %s: valid=%s ops=%s faults=%d\n%s\n%s\n", config_.out.c_str(),
-               std::string(validity_name(input.result.valid)).c_str(), to_json(summary).c_str(),
-               nemesis_->injected(), input.result.explanation.c_str(),
-               input.result.counterexample.c_str());
+  std::printf("%s\n%s\n", verdict_line(input, config_.out + "/report.html").c_str(),
+              input.result.explanation.c_str());
+  for (const auto& line : input.errors) std::printf("error: %s\n", line.c_str());
+  for (const auto& line : input.notes) std::printf("note: %s\n", line.c_str());
+  std::printf("ops: %s\nfaults injected: %d\n", summarize_operations(*ops).serialize().c_str(),
+              nemesis_->injected());
+  if (!input.result.counterexample.empty())
+    std::printf("counterexample:\n%s", input.result.counterexample.c_str());
+  std::fflush(stdout);
   return validity_exit_code(input.result.valid);
 }
 
 int verdict_exit(const RunConfig& config, int code) {
   if (config.expect.empty() || code >= kExitHarnessError) return code;
   const int wanted = config.expect == "valid" ? 0 : config.expect == "invalid" ? 1 : 2;
-  std::fprintf(stderr, "kv-jepsen: expected %s, got exit %d: %s\n", config.expect.c_str(), code,
-               code == wanted ? "as expected" : "MISMATCH");
+  std::printf("expected %s, got exit %d: %s\n", config.expect.c_str(), code,
+              code == wanted ? "as expected" : "MISMATCH");
   return code == wanted ? 0 : 1;
 }
 
@@ -372,6 +416,7 @@ int run_jepsen(const RunConfig& config) {
   if (s.is_ok()) s = run.start_cluster();
   if (!s.is_ok()) {
     std::fprintf(stderr, "kv-jepsen: setup failed: %s\n", s.to_string().c_str());
+    std::printf("verdict: failed: error - setup failed: %s; no report\n", s.to_string().c_str());
     return kExitHarnessError;
   }
   run.start_workers();
@@ -381,11 +426,14 @@ int run_jepsen(const RunConfig& config) {
   run.stop_workers();
   if (!complete) {
     std::fprintf(stderr, "kv-jepsen: interrupted; cluster stopped, partial history kept\n");
+    std::printf("verdict: interrupted - partial history in %s/history.jsonl; no report\n",
+                config.out.c_str());
     return kExitInterrupted;
   }
   if (!config.quiet_progress) std::fprintf(stderr, "kv-jepsen: phase=final\n");
   if (s = run.finish(); !s.is_ok()) {
     std::fprintf(stderr, "kv-jepsen: final phase failed: %s\n", s.to_string().c_str());
+    std::printf("verdict: failed: error - final phase: %s; no report\n", s.to_string().c_str());
     return kExitHarnessError;
   }
   return verdict_exit(config, run.report());

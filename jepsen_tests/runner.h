@@ -7,7 +7,10 @@
 //   final    traffic stops; final reads / queue drain; then the cluster is stopped and the
 //            history is checked
 // Run directory: config.json, history.jsonl, faults.jsonl, n<ID>.log and n<ID>/data per node,
-// results.json, report.html.
+// results.json, report.html. After a valid run the n<ID>/ dirs (data, clock file) are removed
+// unless `keep`; an invalid, unknown or failed run keeps everything for inspection.
+// Output: progress and harness errors on stderr; the results on stdout, starting with one
+// verdict line in words that names report.html (report.h's verdict_line).
 #pragma once
 
 #include <cstdint>
@@ -16,6 +19,7 @@
 #include <vector>
 
 #include "jepsen_tests/check_result.h"
+#include "tests/launcher.h"
 
 namespace jepsen {
 
@@ -27,9 +31,11 @@ struct RunConfig {
   double rate = 100;  // offered ops/s over all workers
   int concurrency = 6;
   uint64_t seed = 1;
-  std::string out;       // run directory (created; must not exist or be empty)
-  bool replace = false;  // clear `out` first if it holds an earlier run (has config.json)
-  std::string kvd;       // kvd binary
+  std::string out;            // run directory (created; must not exist or be empty)
+  bool replace = false;       // clear `out` first if it holds an earlier run (has config.json)
+  bool keep = false;          // keep the nodes' data dirs after a valid run (removed otherwise)
+  launcher::PortRange ports;  // every port the run listens on (kvd client/peer, proxy)
+  std::string kvd;            // kvd binary
   double quiet_s = 3;
   double recovery_s = 6;
   double fault_interval_s = 4;  // mean length of one fault period; gaps are about half of it

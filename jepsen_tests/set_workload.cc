@@ -16,10 +16,10 @@ class SetWorkload final : public Workload {
       return;
     }
     const int64_t element = next_element_++;
-    w.recorder->invoke(w.process, w.node, "add", Json(element));
+    w.recorder->invoke(w.process, w.node, "add", Json::number(element));
     auto r = w.client->set(workload_key("set", std::to_string(element)), int_value(element));
-    if (!r.is_ok()) return w.complete_write_error("add", Json(element), r.status());
-    w.recorder->complete(w.process, w.node, "add", OpType::kOk, Json(element));
+    if (!r.is_ok()) return w.complete_write_error("add", Json::number(element), r.status());
+    w.recorder->complete(w.process, w.node, "add", OpType::kOk, Json::number(element));
   }
 
   base::Status finish(const WorkloadEnv& env, std::chrono::milliseconds deadline) override {
@@ -54,7 +54,7 @@ class SetWorkload final : public Workload {
         status = v.status();
         break;
       }
-      elements.push(*v);
+      elements.push_back(Json::number(*v));
     }
     if (!status.is_ok()) {
       recorder.complete(process, node, "read", OpType::kFail, Json(), status.to_string());

@@ -54,24 +54,28 @@ class HistoryBuilder {
   History history_;
 };
 
-// {"key": k, ...} helpers for the register workload.
+// {"key": k, ...} helpers for the register workload; integer overloads for the usual case.
 inline Json kv(std::string key, Json value) {
   Json j = Json::object();
-  j.set("key", std::move(key));
+  j.set("key", Json::string(std::move(key)));
   j.set("value", std::move(value));
   return j;
 }
+inline Json kv(std::string key, int64_t value) { return kv(std::move(key), Json::number(value)); }
 inline Json key_only(std::string key) {
   Json j = Json::object();
-  j.set("key", std::move(key));
+  j.set("key", Json::string(std::move(key)));
   return j;
 }
 inline Json cas(std::string key, Json expected, Json next) {
   Json j = Json::object();
-  j.set("key", std::move(key));
+  j.set("key", Json::string(std::move(key)));
   j.set("expected", std::move(expected));
   j.set("new", std::move(next));
   return j;
+}
+inline Json cas(std::string key, int64_t expected, int64_t next) {
+  return cas(std::move(key), Json::number(expected), Json::number(next));
 }
 
 }  // namespace jepsen::testing

@@ -10,19 +10,19 @@ namespace {
 std::string vs(int n) { return fmt::format("{:020x}", n); }
 Json entry(const char* key, Json value, Json stamp) {
   Json e = Json::object();
-  e.set("key", key);
+  e.set("key", Json::string(key));
   e.set("value", std::move(value));
   e.set("versionstamp", std::move(stamp));
   return e;
 }
 Json entries(std::initializer_list<Json> es) {
   Json j = Json::object();
-  j.set("entries", Json(Json::Array(es)));
+  j.set("entries", Json::array(es));
   return j;
 }
 Json written(const char* key, int64_t value, int stamp) {
   Json j = testing::kv(key, value);
-  j.set("versionstamp", vs(stamp));
+  j.set("versionstamp", Json::string(vs(stamp)));
   return j;
 }
 // Writer p1 writes x=1 @1, x=2 @2, y=7 @3; watcher p5 yields; final read by p2.
@@ -36,7 +36,8 @@ HistoryBuilder base_history() {
 }
 void final_read(HistoryBuilder& b) {
   b.op(2, "read", Json(), 100, 101, OpType::kOk,
-       entries({entry("x", 2, vs(2)), entry("y", 7, vs(3))}));
+       entries({entry("x", Json::number(2), Json::string(vs(2))),
+                entry("y", Json::number(7), Json::string(vs(3)))}));
 }
 CheckResult check(const HistoryBuilder& b) {
   auto r = check_watch(b.operations());
@@ -44,7 +45,7 @@ CheckResult check(const HistoryBuilder& b) {
   return std::move(r).value();
 }
 int64_t anomaly(const CheckResult& r, const char* kind) {
-  return r.stats.find("anomalies")->get_int(kind).value_or(0);
+  return r.stats.find("anomalies")->find_i64(kind).value_or(0);
 }
 }  // namespace
 
@@ -54,18 +55,22 @@ TEST_CASE("watch: a watcher that skips states but never goes back and converges 
       .op(5, "yield", Json(), 0.5, 0.5, OpType::kOk,
           entries({entry("x", Json(), Json()), entry("y", Json(), Json())}))
       .op(5, "yield", Json(), 3, 3, OpType::kOk,
-          entries({entry("x", 2, vs(2)), entry("y", Json(), Json())}))
+          entries({entry("x", Json::number(2), Json::string(vs(2))), entry("y", Json(), Json())}))
       .op(5, "yield", Json(), 5, 5, OpType::kOk,
-          entries({entry("x", 2, vs(2)), entry("y", 7, vs(3))}));
+          entries({entry("x", Json::number(2), Json::string(vs(2))),
+                   entry("y", Json::number(7), Json::string(vs(3)))}));
   final_read(b);
   CHECK(check(b).valid == Validity::kValid);
 }
 
 TEST_CASE("watch: a yield going back in versionstamps is a regression") {
   HistoryBuilder b = base_history();
-  b.op(5, "yield", Json(), 3, 3, OpType::kOk, entries({entry("x", 2, vs(2))}))
-      .op(5, "yield", Json(), 4, 4, OpType::kOk, entries({entry("x", 1, vs(1))}))
-      .op(5, "yield", Json(), 5, 5, OpType::kOk, entries({entry("x", 2, vs(2))}));
+  b.op(5, "yield", Json(), 3, 3, OpType::kOk,
+       entries({entry("x", Json::number(2), Json::string(vs(2)))}))
+      .op(5, "yield", Json(), 4, 4, OpType::kOk,
+          entries({entry("x", Json::number(1), Json::string(vs(1)))}))
+      .op(5, "yield", Json(), 5, 5, OpType::kOk,
+          entries({entry("x", Json::number(2), Json::string(vs(2)))}));
   final_read(b);
   const CheckResult r = check(b);
   CHECK(r.valid == Validity::kInvalid);
@@ -74,9 +79,12 @@ TEST_CASE("watch: a yield going back in versionstamps is a regression") {
 
 TEST_CASE("watch: yielding a failed write's value or a value never written is invalid") {
   HistoryBuilder b = base_history();
-  b.op(5, "yield", Json(), 8, 8, OpType::kOk, entries({entry("x", 9, vs(4))}))
-      .op(6, "yield", Json(), 8, 8, OpType::kOk, entries({entry("x", 2, vs(2))}))
-      .op(6, "yield", Json(), 9, 9, OpType::kOk, entries({entry("x", 3, vs(2))}));
+  b.op(5, "yield", Json(), 8, 8, OpType::kOk,
+       entries({entry("x", Json::number(9), Json::string(vs(4)))}))
+      .op(6, "yield", Json(), 8, 8, OpType::kOk,
+          entries({entry("x", Json::number(2), Json::string(vs(2)))}))
+      .op(6, "yield", Json(), 9, 9, OpType::kOk,
+          entries({entry("x", Json::number(3), Json::string(vs(2)))}));
   final_read(b);
   const CheckResult r = check(b);
   CHECK(anomaly(r, "aborted-read") == 1);
@@ -85,14 +93,16 @@ TEST_CASE("watch: yielding a failed write's value or a value never written is in
 
 TEST_CASE("watch: a watcher stuck on an old value after healing has not converged") {
   HistoryBuilder b = base_history();
-  b.op(5, "yield", Json(), 1.5, 1.5, OpType::kOk, entries({entry("x", 1, vs(1))}));
+  b.op(5, "yield", Json(), 1.5, 1.5, OpType::kOk,
+       entries({entry("x", Json::number(1), Json::string(vs(1)))}));
   final_read(b);
   CHECK(anomaly(check(b), "not-converged") == 1);
 }
 
 TEST_CASE("watch: a watcher whose stream broke for good is not required to converge") {
   HistoryBuilder b = base_history();
-  b.op(5, "yield", Json(), 1.5, 1.5, OpType::kOk, entries({entry("x", 1, vs(1))}))
+  b.op(5, "yield", Json(), 1.5, 1.5, OpType::kOk,
+       entries({entry("x", Json::number(1), Json::string(vs(1)))}))
       .op(5, "watch-end", Json(), 2.5, 2.5, OpType::kOk);
   final_read(b);
   const CheckResult r = check(b);
@@ -103,18 +113,23 @@ TEST_CASE("watch: a watcher whose stream broke for good is not required to conve
 TEST_CASE("watch: a first yield older than a write acknowledged before opening is stale") {
   HistoryBuilder b = base_history();
   b.op(5, "watch-open", Json(), 10, 10)
-      .op(5, "yield", Json(), 11, 11, OpType::kOk, entries({entry("x", 1, vs(1))}))
-      .op(5, "yield", Json(), 12, 12, OpType::kOk, entries({entry("x", 2, vs(2))}));
+      .op(5, "yield", Json(), 11, 11, OpType::kOk,
+          entries({entry("x", Json::number(1), Json::string(vs(1)))}))
+      .op(5, "yield", Json(), 12, 12, OpType::kOk,
+          entries({entry("x", Json::number(2), Json::string(vs(2)))}));
   final_read(b);
   CHECK(anomaly(check(b), "stale-first-yield") == 1);
 }
 
 TEST_CASE("watch: repeating the same snapshot is a spurious yield; no final read is unknown") {
   HistoryBuilder b = base_history();
-  b.op(5, "yield", Json(), 3, 3, OpType::kOk, entries({entry("x", 2, vs(2))}))
-      .op(5, "yield", Json(), 4, 4, OpType::kOk, entries({entry("x", 2, vs(2))}));
+  b.op(5, "yield", Json(), 3, 3, OpType::kOk,
+       entries({entry("x", Json::number(2), Json::string(vs(2)))}))
+      .op(5, "yield", Json(), 4, 4, OpType::kOk,
+          entries({entry("x", Json::number(2), Json::string(vs(2)))}));
   CHECK(anomaly(check(b), "spurious-yield") == 1);
   HistoryBuilder quiet = base_history();
-  quiet.op(5, "yield", Json(), 3, 3, OpType::kOk, entries({entry("x", 2, vs(2))}));
+  quiet.op(5, "yield", Json(), 3, 3, OpType::kOk,
+           entries({entry("x", Json::number(2), Json::string(vs(2)))}));
   CHECK(check(quiet).valid == Validity::kUnknown);
 }

@@ -22,14 +22,14 @@ Json entries_json(const std::vector<std::optional<net::KvEntry>>& entries) {
     Json value, stamp;
     if (e) {
       auto v = parse_int_value(e->value);
-      value = v.is_ok() ? Json(*v) : Json("garbage: " + e->value.data);
-      stamp = Json(versionstamp_text(e->versionstamp));
+      value = v.is_ok() ? Json::number(*v) : Json::string("garbage: " + e->value.data);
+      stamp = Json::string(versionstamp_text(e->versionstamp));
     }
     Json entry = Json::object();
-    entry.set("key", Json(kKeys[i]));
+    entry.set("key", Json::string(kKeys[i]));
     entry.set("value", std::move(value));
     entry.set("versionstamp", std::move(stamp));
-    out.push(std::move(entry));
+    out.push_back(std::move(entry));
   }
   return out;
 }
@@ -48,12 +48,13 @@ class WatchWorkload final : public Workload {
   void step(Worker& w) override {
     const std::string& key = kKeys[w.rng.uniform(kKeys.size())];
     const int64_t value = next_value_++;
-    Json invoke(Json::Object{{"key", Json(key)}, {"value", Json(value)}});
+    Json invoke = Json::object({{"key", Json::string(key)}, {"value", Json::number(value)}});
     w.recorder->invoke(w.process, w.node, "write", invoke);
     auto r = w.client->set(workload_key("watch", key), int_value(value));
     if (!r.is_ok()) return w.complete_write_error("write", invoke, r.status());
     Json done = invoke;
-    if (r->versionstamp) done.set("versionstamp", Json(versionstamp_text(*r->versionstamp)));
+    if (r->versionstamp)
+      done.set("versionstamp", Json::string(versionstamp_text(*r->versionstamp)));
     w.recorder->complete(w.process, w.node, "write", r->ok ? OpType::kOk : OpType::kFail, done);
   }
 
@@ -78,7 +79,7 @@ class WatchWorkload final : public Workload {
           final_ = entries;
         }
         env.recorder->complete(process, env.node_names[0], "read", OpType::kOk,
-                               Json(Json::Object{{"entries", entries}}));
+                               Json::object({{"entries", entries}}));
         read_ok = true;
       } else {
         env.recorder->complete(process, env.node_names[0], "read", OpType::kFail, Json(),
@@ -116,8 +117,9 @@ class WatchWorkload final : public Workload {
       const size_t home = (index + (reopen_ms_ > 0 ? opens : 0)) % env.endpoints.size();
       auto client = make_home_client(env.endpoints, home, 6000 + index * 7919 + opens);
       const std::string& node = env.node_names[home];
-      Json open(Json::Object{
-          {"keys", Json(Json::Array{Json(kKeys[0]), Json(kKeys[1]), Json(kKeys[2])})}});
+      Json open =
+          Json::object({{"keys", Json::array({Json::string(kKeys[0]), Json::string(kKeys[1]),
+                                              Json::string(kKeys[2])})}});
       // Invoked before the request: W4 compares with writes acknowledged before the invoke.
       env.recorder->invoke(process, node, "watch-open", open);
       auto stream = client->watch(encoded_keys());
@@ -148,7 +150,7 @@ class WatchWorkload final : public Workload {
                              : stream.next(std::chrono::milliseconds(200));
       if (!snapshot.is_ok() && snapshot.status().code() == base::Code::kTimeout) continue;
       if (!snapshot.is_ok()) {
-        Json end(Json::Object{{"error", Json(snapshot.status().to_string())}});
+        Json end = Json::object({{"error", Json::string(snapshot.status().to_string())}});
         env.recorder->invoke(process, node, "watch-end", end);
         env.recorder->complete(process, node, "watch-end", OpType::kOk, end);
         return;
@@ -156,7 +158,7 @@ class WatchWorkload final : public Workload {
       Json entries = entries_json(*snapshot);
       env.recorder->invoke(process, node, "yield", Json());
       env.recorder->complete(process, node, "yield", OpType::kOk,
-                             Json(Json::Object{{"entries", entries}}));
+                             Json::object({{"entries", entries}}));
       std::lock_guard lock(mu_);
       last_yield_[process] = entries;
     }

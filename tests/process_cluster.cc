@@ -1,25 +1,14 @@
 #include "tests/process_cluster.h"
 
-#include <arpa/inet.h>
-#include <fcntl.h>
-#include <netinet/in.h>
-#include <signal.h>
-#include <spawn.h>
-#include <sys/socket.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <thread>
 
 #include "base/check.h"
 #include "net/client_connection.h"
-
-extern char** environ;
+#include "tests/launcher.h"
 
 namespace testing_support {
 
@@ -32,38 +21,8 @@ std::string binary_path(const char* env_name) {
 
 namespace {
 
+// Client ports base+1..base+9, peer ports base+11..base+19.
 constexpr int kPortsPerCluster = 20;
-// Below Linux's ephemeral range (32768..60999 by default), so that no outgoing connection of
-// any process on the machine can hold one of our ports.
-constexpr int kFirstPort = 20000;
-constexpr int kBlocks = (32760 - kFirstPort) / kPortsPerCluster;
-
-bool port_free(int port) {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
-  if (fd < 0) return false;
-  int one = 1;
-  setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-  sockaddr_in addr{};
-  addr.sin_family = AF_INET;
-  addr.sin_port = htons(static_cast<uint16_t>(port));
-  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-  bool ok = bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof addr) == 0;
-  close(fd);
-  return ok;
-}
-
-// A block of 20 free ports, the first candidate chosen by pid so that parallel test binaries
-// start apart; a block with a port in use (another test's cluster) is skipped.
-int pick_port_block() {
-  int start = static_cast<int>(getpid() % kBlocks);
-  for (int i = 0; i < kBlocks; ++i) {
-    int base = kFirstPort + ((start + i) % kBlocks) * kPortsPerCluster;
-    bool all_free = true;
-    for (int p = base; p < base + kPortsPerCluster && all_free; ++p) all_free = port_free(p);
-    if (all_free) return base;
-  }
-  FATAL("no block of {} free ports in {}..32759", kPortsPerCluster, kFirstPort);
-}
 
 }  // namespace
 
@@ -71,15 +30,14 @@ ProcessCluster::ProcessCluster(ProcessClusterOptions options) : options_(std::mo
   char templ[] = "/tmp/raftkv-it-XXXXXX";
   ENSURE(mkdtemp(templ) != nullptr);
   dir_ = templ;
-  base_port_ = pick_port_block();
+  auto block = launcher::PortPool().take_block(kPortsPerCluster);
+  ENSURE_MSG(block.is_ok(), "{}", block.status().to_string());
+  base_port_ = *block;
   for (int i = 1; i <= options_.nodes; ++i) members_.insert(i);
 }
 
 ProcessCluster::~ProcessCluster() {
-  for (auto& [id, pid] : pids_) {
-    kill(pid, SIGKILL);
-    waitpid(pid, nullptr, 0);
-  }
+  for (auto& [id, pid] : pids_) launcher::kill_and_reap(pid);
   std::error_code ec;
   std::filesystem::remove_all(dir_, ec);
 }
@@ -102,26 +60,11 @@ std::string ProcessCluster::log_path(int id) const {
 }
 std::string ProcessCluster::data_dir(int id) const { return dir_ + "/node" + std::to_string(id); }
 
-namespace {
-
-pid_t spawn(const std::vector<std::string>& args, const std::string& log_path) {
-  std::vector<std::string> copy = args;
-  std::vector<char*> argv;
-  for (auto& a : copy) argv.push_back(a.data());
-  argv.push_back(nullptr);
-  posix_spawn_file_actions_t actions;
-  posix_spawn_file_actions_init(&actions);
-  posix_spawn_file_actions_addopen(&actions, 2, log_path.c_str(), O_WRONLY | O_CREAT | O_APPEND,
-                                   0644);
-  posix_spawn_file_actions_addopen(&actions, 1, "/dev/null", O_WRONLY, 0);
-  pid_t pid = 0;
-  int rc = posix_spawn(&pid, argv[0], &actions, nullptr, argv.data(), environ);
-  posix_spawn_file_actions_destroy(&actions);
-  ENSURE_MSG(rc == 0, "cannot start {}: {}", argv[0], rc);
-  return pid;
+pid_t ProcessCluster::spawn(std::vector<std::string> args, int id) {
+  auto pid = launcher::start({std::move(args), {}, log_path(id)});
+  ENSURE_MSG(pid.is_ok(), "{}", pid.status().to_string());
+  return *pid;
 }
-
-}  // namespace
 
 void ProcessCluster::start(int id, const std::vector<std::string>& extra) {
   ENSURE(!running(id));
@@ -137,7 +80,7 @@ void ProcessCluster::start(int id, const std::vector<std::string>& extra) {
                                    client_peers};
   for (const auto& f : options_.extra_flags) args.push_back(f);
   for (const auto& f : extra) args.push_back(f);
-  pids_[id] = spawn(args, log_path(id));
+  pids_[id] = spawn(std::move(args), id);
 }
 
 void ProcessCluster::start_joining(int id) {
@@ -152,7 +95,7 @@ void ProcessCluster::start_joining(int id) {
       data_dir(id),       "--client-addr", client_addr(id),  "--peer-addr",      peer_addr(id),
       "--peers",          peers,           "--client-peers", client_peers};
   for (const auto& f : options_.extra_flags) args.push_back(f);
-  pids_[id] = spawn(args, log_path(id));
+  pids_[id] = spawn(std::move(args), id);
   members_.insert(id);
 }
 
@@ -165,16 +108,14 @@ void ProcessCluster::start_all() {
 void ProcessCluster::kill9(int id) {
   auto it = pids_.find(id);
   ENSURE(it != pids_.end());
-  kill(it->second, SIGKILL);
-  waitpid(it->second, nullptr, 0);
+  launcher::kill_and_reap(it->second);
   pids_.erase(it);
 }
 
 void ProcessCluster::terminate(int id) {
   auto it = pids_.find(id);
   ENSURE(it != pids_.end());
-  kill(it->second, SIGTERM);
-  waitpid(it->second, nullptr, 0);
+  launcher::terminate_and_reap(it->second);
   pids_.erase(it);
 }
 
@@ -208,27 +149,6 @@ int ProcessCluster::wait_leader(std::chrono::milliseconds deadline) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   return 0;
-}
-
-CommandResult run_command(const std::string& command) {
-  char err_templ[] = "/tmp/raftkv-cmd-XXXXXX";
-  int fd = mkstemp(err_templ);
-  ENSURE(fd >= 0);
-  close(fd);
-  CommandResult result;
-  FILE* pipe = popen((command + " 2>" + err_templ).c_str(), "r");
-  ENSURE(pipe != nullptr);
-  char buf[4096];
-  size_t n;
-  while ((n = fread(buf, 1, sizeof buf, pipe)) > 0) result.out.append(buf, n);
-  int status = pclose(pipe);
-  result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-  std::ifstream in(err_templ);
-  std::stringstream ss;
-  ss << in.rdbuf();
-  result.err = ss.str();
-  std::remove(err_templ);
-  return result;
 }
 
 }  // namespace testing_support

@@ -1,7 +1,9 @@
 // Real kvd processes on loopback for integration tests: start, SIGKILL, SIGTERM, restart, join,
-// and a way to wait for a leader. Each cluster takes a block of 20 free ports below the
-// ephemeral port range (so no outgoing connection can hold one), chosen by pid so parallel test
-// binaries do not collide; data lives under a fresh temporary directory removed at the end.
+// and a way to wait for a leader. Processes are started by tests/launcher.h (they die with the
+// test, even on kill -9; logs in log_path(id)). Each cluster takes a block of 20 free ports
+// below the ephemeral port range (so no outgoing connection can hold one), chosen by pid so
+// parallel test binaries do not collide; data lives under a fresh temporary directory removed
+// at the end.
 #pragma once
 
 #include <sys/types.h>
@@ -14,6 +16,7 @@
 #include <vector>
 
 #include "net/client_types.h"
+#include "tests/launcher.h"
 
 namespace testing_support {
 
@@ -54,6 +57,8 @@ class ProcessCluster {
   std::optional<net::NodeStatus> status(int id);
 
  private:
+  pid_t spawn(std::vector<std::string> args, int id);
+
   ProcessClusterOptions options_;
   std::string dir_;
   int base_port_;
@@ -61,13 +66,9 @@ class ProcessCluster {
   std::set<int> members_;  // initial voters, plus joined nodes, minus forgotten ones
 };
 
-// Runs a command through /bin/sh, returns (exit code, stdout). stderr goes to `stderr_out`.
-struct CommandResult {
-  int exit_code = -1;
-  std::string out;
-  std::string err;
-};
-CommandResult run_command(const std::string& command);
+// Shell commands run through the launcher (exit code, stdout, stderr).
+using launcher::CommandResult;
+using launcher::run_command;
 
 // The path of a built binary, from the environment variable meson sets for the test.
 std::string binary_path(const char* env_name);
