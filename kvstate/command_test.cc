@@ -3,6 +3,7 @@
 #include "kvstate/command.h"
 #include "kvstate/test_util.h"
 
+using namespace kvmodel;
 using namespace kvstate;
 
 namespace {

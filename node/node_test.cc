@@ -6,14 +6,14 @@ using namespace node_test;
 
 namespace {
 
-net::AtomicWrite sum_write(std::string key, uint64_t n, uint64_t client, uint64_t sequence) {
-  net::AtomicWrite w;
+kvmodel::AtomicWrite sum_write(std::string key, uint64_t n, uint64_t client, uint64_t sequence) {
+  kvmodel::AtomicWrite w;
   w.client_id = client;
   w.sequence = sequence;
   std::string le(8, '\0');
   for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(n >> (8 * i));
-  w.mutations.push_back(net::Mutation{net::MutationType::kSum, std::move(key),
-                                      net::Value{net::ValueEncoding::kLe64, le}});
+  w.mutations.push_back(kvmodel::Mutation{kvmodel::MutationKind::kSum, std::move(key),
+                                          kvmodel::Value{kvmodel::ValueEncoding::kLe64, le}});
   return w;
 }
 
@@ -78,7 +78,7 @@ TEST_CASE("node: after the leader is cut off a new leader serves writes and read
   auto deadline = std::chrono::steady_clock::now() + 20s;
   std::optional<std::string> seen;
   while (std::chrono::steady_clock::now() < deadline && !seen) {
-    seen = read_value(c, old_leader, k("after"), net::Consistency::kEventual);
+    seen = read_value(c, old_leader, k("after"), kvmodel::Consistency::kEventual);
     if (!seen) std::this_thread::sleep_for(10ms);
   }
   CHECK(seen == std::optional<std::string>("2"));
@@ -98,7 +98,7 @@ TEST_CASE("node: snapshots and compaction keep every write, and a cut-off follow
   auto deadline = std::chrono::steady_clock::now() + 30s;
   std::optional<std::string> seen;
   while (std::chrono::steady_clock::now() < deadline && seen != std::optional<std::string>("199")) {
-    seen = read_value(c, lagging, k("k199"), net::Consistency::kEventual);
+    seen = read_value(c, lagging, k("k199"), kvmodel::Consistency::kEventual);
     if (seen != std::optional<std::string>("199")) std::this_thread::sleep_for(10ms);
   }
   CHECK(seen == std::optional<std::string>("199"));

@@ -1,8 +1,8 @@
-#include "kvstate/write_validation.h"
+#include "kvmodel/write_validation.h"
 
-#include "kvstate/kv_limits.h"
+#include "kvmodel/kv_limits.h"
 
-namespace kvstate {
+namespace kvmodel {
 
 namespace {
 
@@ -97,4 +97,18 @@ base::Status validate_read_ranges(const std::vector<ReadRange>& ranges) {
   return base::Status::ok();
 }
 
-}  // namespace kvstate
+base::Status validate_watch_keys(const std::vector<base::Bytes>& keys) {
+  if (keys.empty()) return base::invalid_argument("watch needs at least one key");
+  if (keys.size() > kWatchKeysMax) {
+    return base::invalid_argument("Too many keys (max {})", kWatchKeysMax);
+  }
+  for (const base::Bytes& key : keys) {
+    if (key.empty()) return base::invalid_argument("key cannot be empty");
+    if (key.size() > kReadKeyMaxBytes) {
+      return base::invalid_argument("Key too large for read (max {} bytes)", kReadKeyMaxBytes);
+    }
+  }
+  return base::Status::ok();
+}
+
+}  // namespace kvmodel
