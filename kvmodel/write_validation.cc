@@ -64,6 +64,7 @@ base::Status validate_atomic_write(const AtomicWrite& write) {
   for (const Mutation& m : write.mutations) {
     RETURN_IF_ERROR(check_write_key(m.key));
     total_bytes += m.key.size();
+    if (m.expire_at_ms > kTimeMaxMs) return base::invalid_argument("Invalid mutation expire at.");
     if (m.kind == MutationKind::kDelete) continue;
     if (m.value.data.size() > kValueMaxBytes) {
       return base::invalid_argument("Value too large (max {} bytes)", kValueMaxBytes);

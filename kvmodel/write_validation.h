@@ -1,7 +1,8 @@
 // Validation of requests (writes, reads, watches) against Deno's limits (kv_limits.h), with Deno's
-// messages (denokv's server messages, but 100 checks as the Deno CLI allows). The state machine
-// runs it before applying anything; a node may also run it before proposing, to fail fast.
-// Errors are kInvalidArgument.
+// messages (denokv's server messages, but 100 checks as the Deno CLI allows). kvd runs it before
+// proposing a write, so that a write the replicated command format could not carry (e.g. a time
+// beyond kTimeMaxMs) never reaches the log; the state machine runs it again before applying
+// anything. Errors are kInvalidArgument.
 #pragma once
 
 #include <vector>

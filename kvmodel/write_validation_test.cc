@@ -7,6 +7,23 @@ using kvmodel::AtomicWrite;
 using kvmodel::Mutation;
 using kvmodel::MutationKind;
 
+namespace {
+AtomicWrite set_with_expiry(uint64_t expire_at_ms) {
+  AtomicWrite w;
+  w.mutations.push_back(Mutation{MutationKind::kSet, "k", kvmodel::Value::le64(1), expire_at_ms});
+  return w;
+}
+}  // namespace
+
+TEST_CASE("validation: an expiry the replicated command format cannot carry is refused") {
+  CHECK(kvmodel::validate_atomic_write(set_with_expiry(0)).is_ok());
+  CHECK(kvmodel::validate_atomic_write(set_with_expiry(kvmodel::kTimeMaxMs)).is_ok());
+  base::Status late = kvmodel::validate_atomic_write(set_with_expiry(kvmodel::kTimeMaxMs + 1));
+  CHECK(late.code() == base::Code::kInvalidArgument);
+  CHECK(late.message() == "Invalid mutation expire at.");
+  CHECK_FALSE(kvmodel::validate_atomic_write(set_with_expiry(UINT64_MAX)).is_ok());
+}
+
 TEST_CASE("validation: a delete is checked for its key only") {
   AtomicWrite w;
   w.mutations.push_back(Mutation{MutationKind::kDelete, "k", {}, 0});

@@ -5,6 +5,7 @@
 
 #include "base/check.h"
 #include "base/log.h"
+#include "kvmodel/write_validation.h"
 #include "node/node.h"
 #ifdef RAFTKV_TEST_HOOKS
 #include "node/test_hooks.h"
@@ -90,8 +91,14 @@ void Node::on_stream_request(net::RequestBody request, Reply reply, Origin origi
 }
 
 // A client's write becomes the replicated command as it is, once stamped with this node's clock
-// and, when it came without a session, this node's own.
+// and, when it came without a session, this node's own. It is validated first: a write the
+// command format cannot carry must never reach the log (its entry would not decode on any
+// replica, and every other write batched with it would be lost with it).
 void Node::on_write(kvmodel::AtomicWrite write, Reply reply) {
+  if (base::Status valid = kvmodel::validate_atomic_write(write); !valid.is_ok()) {
+    reply(net::Error::of(valid));
+    return;
+  }
   write.now_ms = wall_clock_ms(options_);
   if (write.client_id == 0) {
     write.client_id = node_client_id_;
