@@ -26,7 +26,7 @@ base::Json node_json(const net::NodeStatus& n) {
   o.set("id", base::Json::number(n.id));
   o.set("address", base::Json::string(n.address));
   o.set("role",
-        base::Json::string(n.error.empty() ? std::string(net::role_name(n.role)) : "unreachable"));
+        base::Json::string(n.error.empty() ? std::string(net::role_name(n)) : "unreachable"));
   o.set("term", base::Json::number(n.term));
   o.set("leader", base::Json::number(n.leader));
   o.set("commit_index", base::Json::number(n.commit));
@@ -51,7 +51,7 @@ int run_status(CommandContext& ctx, Args args) {
   bool any_answer = false;
   for (const auto& n : nodes) {
     if (n.error.empty()) any_answer = true;
-    if (n.error.empty() && n.role == net::Role::kLeader) leader = n.id;
+    if (n.error.empty() && n.role == raft::Role::kLeader) leader = n.id;
   }
   if (ctx.json) {
     base::Json out = base::Json::object();
@@ -71,7 +71,7 @@ int run_status(CommandContext& ctx, Args args) {
       }
       *ctx.out << fmt::format(
           "{:>4}  {:<21} {:<12} {:>6} {:>7} {:>10} {:>10} {:>10} {:>12} {:>10}\n", n.id, n.address,
-          net::role_name(n.role), n.term, n.leader, n.commit, n.applied, n.last_index, n.log_bytes,
+          net::role_name(n), n.term, n.leader, n.commit, n.applied, n.last_index, n.log_bytes,
           n.last_snapshot_index);
     }
   }

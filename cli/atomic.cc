@@ -1,138 +1,81 @@
 #include "cli/atomic.h"
 
+#include <algorithm>
+
 #include "cli/client.h"
-#include "kvstate/kv_limits.h"
+#include "kvmodel/kv_limits.h"
+#include "kvmodel/write_validation.h"
 
 namespace cli {
 namespace {
 
-net::Mutation u64_mutation(net::MutationType type, base::Bytes key, uint64_t operand) {
-  net::Mutation m;
-  m.type = type;
+kvmodel::Mutation u64_mutation(kvmodel::MutationKind kind, base::Bytes key, uint64_t operand) {
+  kvmodel::Mutation m;
+  m.kind = kind;
   m.key = std::move(key);
-  net::Value value{net::ValueEncoding::kLe64, {}};
-  base::put_u64_le(value.data, operand);
-  m.value = std::move(value);
+  m.value = kvmodel::Value::le64(operand);
   return m;
 }
 
-base::Status validate_write_key(const base::Bytes& key) {
-  if (key.empty()) return base::invalid_argument("key cannot be empty");
-  if (key.size() > kvstate::kWriteKeyMaxBytes) {
-    return base::invalid_argument("Key too large for write (max {} bytes)",
-                                  kvstate::kWriteKeyMaxBytes);
-  }
-  return base::Status::ok();
-}
-
-base::Status validate_value(const net::Value& value) {
-  if (value.encoding == net::ValueEncoding::kUnspecified) {
-    return base::invalid_argument("a value needs an encoding");
-  }
-  if (value.encoding == net::ValueEncoding::kLe64 && value.data.size() != 8) {
-    return base::invalid_argument("a KvU64 value must be exactly 8 bytes");
-  }
-  if (value.data.size() > kvstate::kValueMaxBytes) {
-    return base::invalid_argument("Value too large (max {} bytes)", kvstate::kValueMaxBytes);
-  }
-  return base::Status::ok();
-}
-
-base::Status validate_mutation(const net::Mutation& m) {
-  RETURN_IF_ERROR(validate_write_key(m.key));
-  if (m.type == net::MutationType::kDelete) {
-    if (m.value) return base::invalid_argument("a delete mutation takes no value");
-    return base::Status::ok();
-  }
-  if (m.type == net::MutationType::kUnspecified) {
-    return base::invalid_argument("a mutation needs a type");
-  }
-  if (!m.value) return base::invalid_argument("a set, sum, min or max mutation needs a value");
-  RETURN_IF_ERROR(validate_value(*m.value));
-  bool is_u64_op = m.type == net::MutationType::kMin || m.type == net::MutationType::kMax;
-  if (is_u64_op && m.value->encoding != net::ValueEncoding::kLe64) {
-    return base::invalid_argument("Failed to perform '{}' mutation on a non-U64 operand",
-                                  m.type == net::MutationType::kMin ? "min" : "max");
-  }
-  if (m.expire_at_ms < 0) return base::invalid_argument("expire_at_ms must not be negative");
-  return base::Status::ok();
-}
-
-base::Status validate_enqueue(const net::Enqueue& e) {
-  if (e.payload.size() > kvstate::kValueMaxBytes) {
-    return base::invalid_argument("enqueue payload too large (max {} bytes)",
-                                  kvstate::kValueMaxBytes);
-  }
-  if (e.delay_ms > kvstate::kEnqueueDelayMaxMs) {
-    return base::invalid_argument("delay cannot be greater than 30 days");
-  }
-  if (e.backoff_schedule_ms.size() > kvstate::kBackoffIntervalsMax) {
-    return base::invalid_argument("Invalid backoffSchedule, max {} intervals allowed",
-                                  kvstate::kBackoffIntervalsMax);
-  }
-  for (uint32_t interval : e.backoff_schedule_ms) {
-    if (interval > kvstate::kBackoffIntervalMaxMs) {
-      return base::invalid_argument("Invalid backoffSchedule, interval at most {} ms",
-                                    kvstate::kBackoffIntervalMaxMs);
+// What the Deno CLI checks itself before sending, with its own messages; the node would refuse
+// these too (with denokv's messages).
+base::Status validate_like_deno_cli(const kvmodel::AtomicWrite& write) {
+  for (const kvmodel::Mutation& m : write.mutations) {
+    const bool is_min = m.kind == kvmodel::MutationKind::kMin;
+    if ((is_min || m.kind == kvmodel::MutationKind::kMax) &&
+        m.value.encoding != kvmodel::ValueEncoding::kLe64) {
+      return base::invalid_argument("Failed to perform '{}' mutation on a non-U64 operand",
+                                    is_min ? "min" : "max");
     }
   }
-  if (e.keys_if_undelivered.size() > kvstate::kUndeliveredKeysMax) {
-    return base::invalid_argument("Too many keys_if_undelivered (max {})",
-                                  kvstate::kUndeliveredKeysMax);
+  for (const kvmodel::Enqueue& e : write.enqueues) {
+    if (e.delay_ms > kvmodel::kEnqueueDelayMaxMs) {
+      return base::invalid_argument("delay cannot be greater than 30 days");
+    }
+    if (e.backoff_schedule_ms.size() > kvmodel::kBackoffIntervalsMax) {
+      return base::invalid_argument("Invalid backoffSchedule, max {} intervals allowed",
+                                    kvmodel::kBackoffIntervalsMax);
+    }
+    for (uint32_t interval : e.backoff_schedule_ms) {
+      if (interval > kvmodel::kBackoffIntervalMaxMs) {
+        return base::invalid_argument("Invalid backoffSchedule, interval at most {} ms",
+                                      kvmodel::kBackoffIntervalMaxMs);
+      }
+    }
+    if (e.keys_if_undelivered.size() > kvmodel::kUndeliveredKeysMax) {
+      return base::invalid_argument("Too many keys_if_undelivered (max {})",
+                                    kvmodel::kUndeliveredKeysMax);
+    }
   }
-  for (const base::Bytes& key : e.keys_if_undelivered) RETURN_IF_ERROR(validate_write_key(key));
   return base::Status::ok();
 }
 
 }  // namespace
 
-base::Status validate_atomic_write(const net::AtomicWrite& write) {
-  if (write.checks.size() > kvstate::kChecksMax) {
-    return base::invalid_argument("Too many checks (max {})", kvstate::kChecksMax);
-  }
-  if (write.mutations.size() + write.enqueues.size() > kvstate::kMutationsMax) {
-    return base::invalid_argument("Too many mutations (max {})", kvstate::kMutationsMax);
-  }
-  size_t total_bytes = 0;
-  for (const net::Check& check : write.checks) {
-    if (check.key.empty()) return base::invalid_argument("key cannot be empty");
-    if (check.key.size() > kvstate::kReadKeyMaxBytes) {
-      return base::invalid_argument("Key too large for read (max {} bytes)",
-                                    kvstate::kReadKeyMaxBytes);
-    }
-    total_bytes += check.key.size();
-  }
-  for (const net::Mutation& m : write.mutations) {
-    RETURN_IF_ERROR(validate_mutation(m));
-    total_bytes += m.key.size() + (m.value ? m.value->data.size() : 0);
-  }
-  for (const net::Enqueue& e : write.enqueues) {
-    RETURN_IF_ERROR(validate_enqueue(e));
-    total_bytes += e.payload.size() + 4 * e.backoff_schedule_ms.size();
-    for (const base::Bytes& key : e.keys_if_undelivered) total_bytes += key.size();
-  }
-  if (total_bytes > kvstate::kAtomicWriteMaxBytes) {
-    return base::invalid_argument("Total mutation size too large (max {} bytes)",
-                                  kvstate::kAtomicWriteMaxBytes);
-  }
-  return base::Status::ok();
+base::Status validate_atomic_write(const kvmodel::AtomicWrite& write) {
+  RETURN_IF_ERROR(validate_like_deno_cli(write));
+  return kvmodel::validate_atomic_write(write);
 }
 
-int64_t expire_at_from_now(std::chrono::milliseconds expire_in) {
-  auto now = std::chrono::duration_cast<std::chrono::milliseconds>(
-      std::chrono::system_clock::now().time_since_epoch());
-  return std::max<int64_t>(1, (now + expire_in).count());
+uint64_t expire_at_from_now(std::chrono::milliseconds expire_in) {
+  const int64_t now_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
+                             std::chrono::system_clock::now().time_since_epoch())
+                             .count();
+  const int64_t in_ms = expire_in.count();
+  // Beyond any representable time: validation refuses it ("Invalid mutation expire at.").
+  if (in_ms > 0 && now_ms > INT64_MAX - in_ms) return UINT64_MAX;
+  return static_cast<uint64_t>(std::max<int64_t>(1, now_ms + in_ms));
 }
 
-Atomic& Atomic::check(base::Bytes key, std::optional<net::Versionstamp> versionstamp) {
-  write_.checks.push_back(net::Check{std::move(key), versionstamp});
+Atomic& Atomic::check(base::Bytes key, std::optional<kvmodel::Versionstamp> versionstamp) {
+  write_.checks.push_back(kvmodel::Check{std::move(key), versionstamp});
   return *this;
 }
 
-Atomic& Atomic::set(base::Bytes key, net::Value value,
+Atomic& Atomic::set(base::Bytes key, kvmodel::Value value,
                     std::optional<std::chrono::milliseconds> expire_in) {
-  net::Mutation m;
-  m.type = net::MutationType::kSet;
+  kvmodel::Mutation m;
+  m.kind = kvmodel::MutationKind::kSet;
   m.key = std::move(key);
   m.value = std::move(value);
   if (expire_in) m.expire_at_ms = expire_at_from_now(*expire_in);
@@ -140,28 +83,28 @@ Atomic& Atomic::set(base::Bytes key, net::Value value,
 }
 
 Atomic& Atomic::remove(base::Bytes key) {
-  net::Mutation m;
-  m.type = net::MutationType::kDelete;
+  kvmodel::Mutation m;
+  m.kind = kvmodel::MutationKind::kDelete;
   m.key = std::move(key);
   return mutate(std::move(m));
 }
 
 Atomic& Atomic::sum(base::Bytes key, uint64_t operand) {
-  return mutate(u64_mutation(net::MutationType::kSum, std::move(key), operand));
+  return mutate(u64_mutation(kvmodel::MutationKind::kSum, std::move(key), operand));
 }
 Atomic& Atomic::min(base::Bytes key, uint64_t operand) {
-  return mutate(u64_mutation(net::MutationType::kMin, std::move(key), operand));
+  return mutate(u64_mutation(kvmodel::MutationKind::kMin, std::move(key), operand));
 }
 Atomic& Atomic::max(base::Bytes key, uint64_t operand) {
-  return mutate(u64_mutation(net::MutationType::kMax, std::move(key), operand));
+  return mutate(u64_mutation(kvmodel::MutationKind::kMax, std::move(key), operand));
 }
 
-Atomic& Atomic::mutate(net::Mutation mutation) {
+Atomic& Atomic::mutate(kvmodel::Mutation mutation) {
   write_.mutations.push_back(std::move(mutation));
   return *this;
 }
 
-Atomic& Atomic::enqueue(net::Enqueue message) {
+Atomic& Atomic::enqueue(kvmodel::Enqueue message) {
   write_.enqueues.push_back(std::move(message));
   return *this;
 }

@@ -6,7 +6,7 @@
 #include "cli/key_json.h"
 #include "cli/v8_json.h"
 #include "cli/value_json.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 
 namespace cli {
 namespace {
@@ -29,9 +29,9 @@ base::Status only_members(std::string_view where, const base::Json& object,
 
 base::Result<base::Bytes> encoded_key(const base::Json* json) {
   if (json == nullptr) return base::invalid_argument("key is missing");
-  base::Result<kvstate::Key> key = key_from_json(*json);
+  base::Result<kvmodel::Key> key = key_from_json(*json);
   if (!key.is_ok()) return key.status();
-  return kvstate::encode_key(*key);
+  return kvmodel::encode_key(*key);
 }
 
 base::Result<uint64_t> milliseconds(const base::Json* json, std::string_view name) {
@@ -46,16 +46,16 @@ const base::Json::Array* array_member(const base::Json& doc, std::string_view na
   return member != nullptr && member->is_array() ? &member->as_array() : nullptr;
 }
 
-base::Status parse_check(const base::Json& json, net::AtomicWrite& write) {
+base::Status parse_check(const base::Json& json, kvmodel::AtomicWrite& write) {
   RETURN_IF_ERROR(only_members("", json, {"key", "versionstamp"}));
   base::Result<base::Bytes> key = encoded_key(json.find("key"));
   if (!key.is_ok()) return key.status();
-  net::Check check{*key, std::nullopt};
+  kvmodel::Check check{*key, std::nullopt};
   const base::Json* vs = json.find("versionstamp");
   if (vs == nullptr) return base::invalid_argument("versionstamp is missing (use null for absent)");
   if (!vs->is_null()) {
     if (!vs->is_string()) return base::invalid_argument("versionstamp must be a string or null");
-    base::Result<net::Versionstamp> parsed = versionstamp_from_hex(vs->as_string());
+    base::Result<kvmodel::Versionstamp> parsed = versionstamp_from_hex(vs->as_string());
     if (!parsed.is_ok()) return parsed.status();
     check.versionstamp = *parsed;
   }
@@ -63,36 +63,37 @@ base::Status parse_check(const base::Json& json, net::AtomicWrite& write) {
   return base::Status::ok();
 }
 
-base::Status parse_mutation(const base::Json& json, net::AtomicWrite& write) {
+base::Status parse_mutation(const base::Json& json, kvmodel::AtomicWrite& write) {
   RETURN_IF_ERROR(only_members("", json, {"type", "key", "value", "expire_in"}));
   const base::Json* type = json.find("type");
-  static const std::pair<std::string_view, net::MutationType> kTypes[] = {
-      {"set", net::MutationType::kSet},
-      {"delete", net::MutationType::kDelete},
-      {"sum", net::MutationType::kSum},
-      {"min", net::MutationType::kMin},
-      {"max", net::MutationType::kMax}};
-  net::Mutation m;
+  static const std::pair<std::string_view, kvmodel::MutationKind> kTypes[] = {
+      {"set", kvmodel::MutationKind::kSet},
+      {"delete", kvmodel::MutationKind::kDelete},
+      {"sum", kvmodel::MutationKind::kSum},
+      {"min", kvmodel::MutationKind::kMin},
+      {"max", kvmodel::MutationKind::kMax}};
+  std::optional<kvmodel::MutationKind> kind;
   for (const auto& [name, value] : kTypes) {
-    if (type != nullptr && type->is_string() && type->as_string() == name) m.type = value;
+    if (type != nullptr && type->is_string() && type->as_string() == name) kind = value;
   }
-  if (m.type == net::MutationType::kUnspecified) {
-    return base::invalid_argument("type must be one of set, delete, sum, min, max");
-  }
+  if (!kind) return base::invalid_argument("type must be one of set, delete, sum, min, max");
+  kvmodel::Mutation m;
+  m.kind = *kind;
   base::Result<base::Bytes> key = encoded_key(json.find("key"));
   if (!key.is_ok()) return key.status();
   m.key = *key;
   const base::Json* value = json.find("value");
-  if (m.type == net::MutationType::kDelete) {
+  if (m.kind == kvmodel::MutationKind::kDelete) {
     if (value != nullptr) return base::invalid_argument("a delete takes no value");
   } else {
     if (value == nullptr) return base::invalid_argument("value is missing");
-    base::Result<net::Value> v = value_from_json(*value);
+    base::Result<kvmodel::Value> v = value_from_json(*value);
     if (!v.is_ok()) return v.status();
     m.value = *v;
   }
   if (const base::Json* expire = json.find("expire_in")) {
-    if (m.type != net::MutationType::kSet) return base::invalid_argument("expire_in is for set");
+    if (m.kind != kvmodel::MutationKind::kSet)
+      return base::invalid_argument("expire_in is for set");
     base::Result<uint64_t> ms = milliseconds(expire, "expire_in");
     if (!ms.is_ok()) return ms.status();
     m.expire_at_ms = expire_at_from_now(std::chrono::milliseconds(*ms));
@@ -101,7 +102,7 @@ base::Status parse_mutation(const base::Json& json, net::AtomicWrite& write) {
   return base::Status::ok();
 }
 
-base::Status parse_enqueue(const base::Json& json, net::AtomicWrite& write) {
+base::Status parse_enqueue(const base::Json& json, kvmodel::AtomicWrite& write) {
   RETURN_IF_ERROR(only_members("", json, {"value", "delay", "keys_if_undelivered", "backoff"}));
   const base::Json* value = json.find("value");
   if (value == nullptr) return base::invalid_argument("value is missing");
@@ -127,7 +128,7 @@ base::Status parse_enqueue(const base::Json& json, net::AtomicWrite& write) {
       backoff.push_back(static_cast<uint32_t>(*n));
     }
   }
-  base::Result<net::Enqueue> e = make_enqueue(*value, *delay, keys, std::move(backoff));
+  base::Result<kvmodel::Enqueue> e = make_enqueue(*value, *delay, keys, std::move(backoff));
   if (!e.is_ok()) return e.status();
   write.enqueues.push_back(std::move(e).value());
   return base::Status::ok();
@@ -135,10 +136,10 @@ base::Status parse_enqueue(const base::Json& json, net::AtomicWrite& write) {
 
 }  // namespace
 
-base::Result<net::Enqueue> make_enqueue(const base::Json& value, uint64_t delay_ms,
-                                        const std::vector<base::Bytes>& keys_if_undelivered,
-                                        std::vector<uint32_t> backoff_ms) {
-  net::Enqueue e;
+base::Result<kvmodel::Enqueue> make_enqueue(const base::Json& value, uint64_t delay_ms,
+                                            const std::vector<base::Bytes>& keys_if_undelivered,
+                                            std::vector<uint32_t> backoff_ms) {
+  kvmodel::Enqueue e;
   e.payload = v8_from_json(value);
   e.delay_ms = delay_ms;
   e.keys_if_undelivered = keys_if_undelivered;
@@ -146,12 +147,12 @@ base::Result<net::Enqueue> make_enqueue(const base::Json& value, uint64_t delay_
   return e;
 }
 
-base::Result<net::AtomicWrite> parse_atomic_document(std::string_view text) {
+base::Result<kvmodel::AtomicWrite> parse_atomic_document(std::string_view text) {
   base::Result<base::Json> doc = base::Json::parse(text);
   if (!doc.is_ok()) return doc.status();
   RETURN_IF_ERROR(only_members("the document", *doc, {"checks", "mutations", "enqueues"}));
-  net::AtomicWrite write;
-  using Parser = base::Status (*)(const base::Json&, net::AtomicWrite&);
+  kvmodel::AtomicWrite write;
+  using Parser = base::Status (*)(const base::Json&, kvmodel::AtomicWrite&);
   const std::pair<std::string_view, Parser> sections[] = {
       {"checks", parse_check}, {"mutations", parse_mutation}, {"enqueues", parse_enqueue}};
   for (const auto& [name, parse] : sections) {

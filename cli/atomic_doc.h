@@ -16,11 +16,11 @@
 namespace cli {
 
 // Errors name the place: "mutations[2]: type must be one of set, delete, sum, min, max".
-base::Result<net::AtomicWrite> parse_atomic_document(std::string_view text);
+base::Result<kvmodel::AtomicWrite> parse_atomic_document(std::string_view text);
 
 // One enqueue from its parts (shared with `kv enqueue`).
-base::Result<net::Enqueue> make_enqueue(const base::Json& value, uint64_t delay_ms,
-                                        const std::vector<base::Bytes>& keys_if_undelivered,
-                                        std::vector<uint32_t> backoff_ms);
+base::Result<kvmodel::Enqueue> make_enqueue(const base::Json& value, uint64_t delay_ms,
+                                            const std::vector<base::Bytes>& keys_if_undelivered,
+                                            std::vector<uint32_t> backoff_ms);
 
 }  // namespace cli

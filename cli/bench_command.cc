@@ -18,7 +18,7 @@
 #include "base/json.h"
 #include "base/rng.h"
 #include "cli/client.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 #include "net/client_connection.h"
 
 namespace cli {
@@ -86,8 +86,8 @@ struct Report {
 
 double cpu_seconds(const timeval& tv) { return static_cast<double>(tv.tv_sec) + tv.tv_usec / 1e6; }
 
-base::Bytes key_bytes(std::vector<kvstate::KeyPart> parts) {
-  auto key = kvstate::encode_key(parts);
+base::Bytes key_bytes(std::vector<kvmodel::KeyPart> parts) {
+  auto key = kvmodel::encode_key(parts);
   ENSURE(key.is_ok());
   return std::move(*key);
 }
@@ -95,7 +95,7 @@ base::Bytes key_bytes(std::vector<kvstate::KeyPart> parts) {
 // ["bench", "k00000042"]: zero-padded so key order is index order (list scans rely on it).
 base::Bytes bench_key(uint64_t i) {
   return key_bytes(
-      {kvstate::KeyPart::string("bench"), kvstate::KeyPart::string(fmt::format("k{:08}", i))});
+      {kvmodel::KeyPart::string("bench"), kvmodel::KeyPart::string(fmt::format("k{:08}", i))});
 }
 
 // A V8-serialized one-byte string of `size` letters: what Deno's enqueue() would send.
@@ -122,7 +122,7 @@ Corpus make_corpus(const BenchOptions& o) {
   Corpus c;
   c.keys.reserve(o.keys);
   for (uint64_t i = 0; i < o.keys; ++i) c.keys.push_back(bench_key(i));
-  c.list_end = key_bytes({kvstate::KeyPart::string("bench")});
+  c.list_end = key_bytes({kvmodel::KeyPart::string("bench")});
   c.list_end.push_back('\xff');
   base::Rng rng(o.seed);
   for (uint64_t i = 0; i < o.value_size; ++i) c.value.push_back(static_cast<char>(rng.next()));
@@ -152,7 +152,7 @@ base::Result<LeaderInfo> find_leader(const std::vector<std::string>& endpoints,
       auto r = client.call(net::StatusRequest{true}, std::chrono::milliseconds(1000));
       if (!r.is_ok()) continue;
       const auto* st = std::get_if<net::StatusResult>(&r->body);
-      if (st != nullptr && !st->nodes.empty() && st->nodes[0].role == net::Role::kLeader)
+      if (st != nullptr && !st->nodes.empty() && st->nodes[0].role == raft::Role::kLeader)
         return LeaderInfo{endpoint, st->nodes[0].term};
       last_error = "no node reports itself leader";
     }
@@ -183,8 +183,8 @@ class Runner {
   struct Slot {
     size_t conn = 0;
     Clock::time_point start;
-    std::unique_ptr<asio::steady_timer> pacing;                  // only with a target rate
-    std::vector<std::optional<net::Versionstamp>> cas_versions;  // this slot's cas keys
+    std::unique_ptr<asio::steady_timer> pacing;                      // only with a target rate
+    std::vector<std::optional<kvmodel::Versionstamp>> cas_versions;  // this slot's cas keys
     uint64_t cas_next = 0;
   };
   struct Conn {
@@ -380,40 +380,40 @@ net::RequestBody Runner::build(size_t slot, Op op) {
   uint64_t key_index = sequential_ ? issued_ - 1 : rng_.uniform(corpus_.keys.size());
   const base::Bytes& key = corpus_.keys[key_index % corpus_.keys.size()];
   if (op == Op::kGet || op == Op::kGetEventual || op == Op::kList) {
-    net::ReadRange range;
+    kvmodel::ReadRange range;
     if (op == Op::kList) {
       uint64_t span = corpus_.keys.size() > kListLimit ? corpus_.keys.size() - kListLimit : 1;
       range = {corpus_.keys[rng_.uniform(span)], corpus_.list_end, kListLimit, false};
     } else {
       range = {key, key + '\0', 1, false};
     }
-    return net::SnapshotRead{
+    return kvmodel::SnapshotRead{
         {std::move(range)},
-        op == Op::kGetEventual ? net::Consistency::kEventual : net::Consistency::kStrong};
+        op == Op::kGetEventual ? kvmodel::Consistency::kEventual : kvmodel::Consistency::kStrong};
   }
   Conn& conn = conns_[slots_[slot].conn];
-  net::AtomicWrite w;
+  kvmodel::AtomicWrite w;
   w.client_id = conn.client_id;
   w.sequence = ++conn.sequence;
   if (op == Op::kEnqueue) {
-    w.enqueues.push_back(net::Enqueue{corpus_.enqueue_payload, 0, {}, {}});
+    w.enqueues.push_back(kvmodel::Enqueue{corpus_.enqueue_payload, 0, {}, {}});
     return w;
   }
-  net::Mutation m{net::MutationType::kSet,
-                  key,
-                  net::Value{net::ValueEncoding::kBytes, corpus_.value},
-                  0,
-                  {},
-                  {},
-                  false};
+  kvmodel::Mutation m{kvmodel::MutationKind::kSet,
+                      key,
+                      kvmodel::Value{kvmodel::ValueEncoding::kBytes, corpus_.value},
+                      0,
+                      {},
+                      {},
+                      false};
   if (op == Op::kCas) {
     // Each slot owns its cas keys, so a check fails only if the store lost or reordered a write.
     Slot& s = slots_[slot];
     uint64_t j = s.cas_next++ % s.cas_versions.size();
     m.key =
-        key_bytes({kvstate::KeyPart::string("bench-cas"), kvstate::KeyPart::string(corpus_.cas_tag),
-                   kvstate::KeyPart::string(fmt::format("s{:05}k{:08}", slot, j))});
-    w.checks.push_back(net::Check{m.key, s.cas_versions[j]});
+        key_bytes({kvmodel::KeyPart::string("bench-cas"), kvmodel::KeyPart::string(corpus_.cas_tag),
+                   kvmodel::KeyPart::string(fmt::format("s{:05}k{:08}", slot, j))});
+    w.checks.push_back(kvmodel::Check{m.key, s.cas_versions[j]});
   }
   w.mutations.push_back(std::move(m));
   return w;
@@ -662,7 +662,7 @@ int run_probe(const BenchOptions& o, std::ostream& out) {
   co.backoff_initial = std::chrono::milliseconds(2);
   co.backoff_max = std::chrono::milliseconds(20);
   Client client(o.endpoints, co);
-  base::Bytes key = key_bytes({kvstate::KeyPart::string("bench-probe")});
+  base::Bytes key = key_bytes({kvmodel::KeyPart::string("bench-probe")});
   auto end = Clock::now() + std::chrono::duration_cast<Clock::duration>(
                                 std::chrono::duration<double>(o.duration_s));
   auto unix_us = [] {
@@ -672,7 +672,7 @@ int run_probe(const BenchOptions& o, std::ostream& out) {
   };
   while (Clock::now() < end) {
     auto start_us = unix_us();
-    auto r = client.set(key, net::Value{net::ValueEncoding::kBytes, "x"});
+    auto r = client.set(key, kvmodel::Value{kvmodel::ValueEncoding::kBytes, "x"});
     if (r.is_ok()) {
       out << "ok " << start_us << " " << unix_us() << std::endl;
     } else {

@@ -6,7 +6,7 @@
 
 #include "cli/tcp_transport.h"
 #include "cli/watch.h"
-#include "kvstate/kv_limits.h"
+#include "kvmodel/kv_limits.h"
 
 namespace cli {
 namespace {
@@ -231,7 +231,7 @@ base::Result<Client::OpenStream> Client::open_stream(const net::RequestBody& bod
 
 // ------------------------------------------------------------------------------ reads
 
-base::Result<net::SnapshotReadResult> Client::snapshot_read(const net::SnapshotRead& read) {
+base::Result<net::SnapshotReadResult> Client::snapshot_read(const kvmodel::SnapshotRead& read) {
   base::Result<net::ResponseBody> response = request(read, Kind::kRead);
   if (!response.is_ok()) return response.status();
   auto* result = std::get_if<net::SnapshotReadResult>(&*response);
@@ -241,30 +241,31 @@ base::Result<net::SnapshotReadResult> Client::snapshot_read(const net::SnapshotR
   return std::move(*result);
 }
 
-base::Result<std::optional<net::KvEntry>> Client::get(const base::Bytes& key,
-                                                      net::Consistency consistency) {
+base::Result<std::optional<kvmodel::KvEntry>> Client::get(const base::Bytes& key,
+                                                          kvmodel::Consistency consistency) {
   auto many = get_many({key}, consistency);
   if (!many.is_ok()) return many.status();
   return std::move(many->front());
 }
 
-base::Result<std::vector<std::optional<net::KvEntry>>> Client::get_many(
-    const std::vector<base::Bytes>& keys, net::Consistency consistency) {
-  if (keys.size() > kvstate::kReadRangesMax) {
-    return base::invalid_argument("Too many ranges (max {})", kvstate::kReadRangesMax);
+base::Result<std::vector<std::optional<kvmodel::KvEntry>>> Client::get_many(
+    const std::vector<base::Bytes>& keys, kvmodel::Consistency consistency) {
+  if (keys.size() > kvmodel::kReadRangesMax) {
+    return base::invalid_argument("Too many ranges (max {})", kvmodel::kReadRangesMax);
   }
-  net::SnapshotRead read;
+  kvmodel::SnapshotRead read;
   read.consistency = consistency;
   for (const base::Bytes& key : keys) {
     if (key.empty()) return base::invalid_argument("key cannot be empty");
-    if (key.size() + 1 > kReadKeyMaxBytes) {
-      return base::invalid_argument("Key too large for read (max {} bytes)", kReadKeyMaxBytes);
+    if (key.size() + 1 > kvmodel::kReadKeyMaxBytes) {
+      return base::invalid_argument("Key too large for read (max {} bytes)",
+                                    kvmodel::kReadKeyMaxBytes);
     }
-    read.ranges.push_back(net::ReadRange{key, key + std::string(1, '\0'), 1, false});
+    read.ranges.push_back(kvmodel::ReadRange{key, key + std::string(1, '\0'), 1, false});
   }
   base::Result<net::SnapshotReadResult> result = snapshot_read(read);
   if (!result.is_ok()) return result.status();
-  std::vector<std::optional<net::KvEntry>> entries;
+  std::vector<std::optional<kvmodel::KvEntry>> entries;
   for (size_t i = 0; i < keys.size(); ++i) {
     auto& range = result->ranges[i];
     if (!range.empty() && range.front().key == keys[i]) {
@@ -277,39 +278,39 @@ base::Result<std::vector<std::optional<net::KvEntry>>> Client::get_many(
 }
 
 base::Result<ListIterator> Client::list(const Selector& selector, const ListOptions& options,
-                                        net::Consistency consistency) {
+                                        kvmodel::Consistency consistency) {
   base::Result<ListPager> pager = ListPager::create(selector, options);
   if (!pager.is_ok()) return pager.status();
   return ListIterator(this, std::move(pager).value(), consistency);
 }
 
-base::Result<std::optional<net::KvEntry>> ListIterator::next() {
+base::Result<std::optional<kvmodel::KvEntry>> ListIterator::next() {
   while (buffer_.empty()) {
-    if (pager_.done()) return std::optional<net::KvEntry>();
-    base::Result<net::ReadRange> range = pager_.next_range();
+    if (pager_.done()) return std::optional<kvmodel::KvEntry>();
+    base::Result<kvmodel::ReadRange> range = pager_.next_range();
     if (!range.is_ok()) return range.status();
-    std::vector<net::KvEntry> batch;
+    std::vector<kvmodel::KvEntry> batch;
     if (range->start < range->end) {  // an empty range needs no round trip
-      net::SnapshotRead read;
+      kvmodel::SnapshotRead read;
       read.ranges.push_back(*range);
       read.consistency = consistency_;
       base::Result<net::SnapshotReadResult> result = client_->snapshot_read(read);
       if (!result.is_ok()) return result.status();
       batch = std::move(result->ranges.front());
     }
-    base::Result<std::vector<net::KvEntry>> accepted = pager_.accept(std::move(batch));
+    base::Result<std::vector<kvmodel::KvEntry>> accepted = pager_.accept(std::move(batch));
     if (!accepted.is_ok()) return accepted.status();
     buffer_.assign(std::make_move_iterator(accepted->rbegin()),
                    std::make_move_iterator(accepted->rend()));
   }
-  net::KvEntry entry = std::move(buffer_.back());
+  kvmodel::KvEntry entry = std::move(buffer_.back());
   buffer_.pop_back();
-  return std::optional<net::KvEntry>(std::move(entry));
+  return std::optional<kvmodel::KvEntry>(std::move(entry));
 }
 
 // ------------------------------------------------------------------------------ writes
 
-base::Result<net::AtomicWriteResult> Client::commit(net::AtomicWrite write) {
+base::Result<net::AtomicWriteResult> Client::commit(kvmodel::AtomicWrite write) {
   RETURN_IF_ERROR(validate_atomic_write(write));
   write.client_id = client_id_;
   write.sequence = next_sequence_.fetch_add(1);
@@ -326,7 +327,7 @@ base::Result<net::AtomicWriteResult> Client::commit(net::AtomicWrite write) {
 }
 
 base::Result<net::AtomicWriteResult> Client::set(
-    base::Bytes key, net::Value value, std::optional<std::chrono::milliseconds> expire_in) {
+    base::Bytes key, kvmodel::Value value, std::optional<std::chrono::milliseconds> expire_in) {
   return atomic().set(std::move(key), std::move(value), expire_in).commit();
 }
 
@@ -334,7 +335,7 @@ base::Result<net::AtomicWriteResult> Client::remove(base::Bytes key) {
   return atomic().remove(std::move(key)).commit();
 }
 
-base::Result<net::AtomicWriteResult> Client::enqueue(net::Enqueue message) {
+base::Result<net::AtomicWriteResult> Client::enqueue(kvmodel::Enqueue message) {
   return atomic().enqueue(std::move(message)).commit();
 }
 

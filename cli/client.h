@@ -10,7 +10,7 @@
 // is reported as kUnknownOutcome, never as a failure; one that provably never reached a node
 // (every attempt failed to connect or was refused as "not leader") is kUnavailable.
 //
-// Keys are tuple-encoded bytes (kvstate::encode_key); values are net::Value (encoding + bytes;
+// Keys are tuple-encoded bytes (kvmodel::encode_key); values are kvmodel::Value (encoding + bytes;
 // cli/value_json.h converts JSON). Thread-safety: every method may be called from many threads
 // at once; watch streams and queue listeners are used by one thread each.
 #pragma once
@@ -74,27 +74,27 @@ class Client {
 
   // ---- reads
   // nullopt when the key does not exist.
-  base::Result<std::optional<net::KvEntry>> get(
-      const base::Bytes& key, net::Consistency consistency = net::Consistency::kStrong);
+  base::Result<std::optional<kvmodel::KvEntry>> get(
+      const base::Bytes& key, kvmodel::Consistency consistency = kvmodel::Consistency::kStrong);
   // One snapshot read; at most 10 keys ("Too many ranges (max 10)"); results in key order.
-  base::Result<std::vector<std::optional<net::KvEntry>>> get_many(
+  base::Result<std::vector<std::optional<kvmodel::KvEntry>>> get_many(
       const std::vector<base::Bytes>& keys,
-      net::Consistency consistency = net::Consistency::kStrong);
+      kvmodel::Consistency consistency = kvmodel::Consistency::kStrong);
   // One snapshot read of several ranges, with retries (the primitive under get/list).
-  base::Result<net::SnapshotReadResult> snapshot_read(const net::SnapshotRead& read);
+  base::Result<net::SnapshotReadResult> snapshot_read(const kvmodel::SnapshotRead& read);
   // Selector and option errors are reported here, before any read.
   base::Result<ListIterator> list(const Selector& selector, const ListOptions& options = {},
-                                  net::Consistency consistency = net::Consistency::kStrong);
+                                  kvmodel::Consistency consistency = kvmodel::Consistency::kStrong);
 
   // ---- writes
   Atomic atomic() { return Atomic(this); }
   base::Result<net::AtomicWriteResult> set(
-      base::Bytes key, net::Value value,
+      base::Bytes key, kvmodel::Value value,
       std::optional<std::chrono::milliseconds> expire_in = std::nullopt);
   base::Result<net::AtomicWriteResult> remove(base::Bytes key);
-  base::Result<net::AtomicWriteResult> enqueue(net::Enqueue message);
+  base::Result<net::AtomicWriteResult> enqueue(kvmodel::Enqueue message);
   // Validates, stamps (client_id, next sequence) and sends with retries. Used by Atomic.
-  base::Result<net::AtomicWriteResult> commit(net::AtomicWrite write);
+  base::Result<net::AtomicWriteResult> commit(kvmodel::AtomicWrite write);
 
   // ---- streams
   // At most 10 keys. The stream follows leader changes (see WatchStream).
@@ -159,19 +159,19 @@ class Client {
 class ListIterator {
  public:
   // The next entry, nullopt at the end. A failed read can be retried by calling next() again.
-  base::Result<std::optional<net::KvEntry>> next();
+  base::Result<std::optional<kvmodel::KvEntry>> next();
   // Resume point after the last entry returned (see ListPager::cursor()).
   std::optional<std::string> cursor() const { return pager_.cursor(); }
 
  private:
   friend class Client;
-  ListIterator(Client* client, ListPager pager, net::Consistency consistency)
+  ListIterator(Client* client, ListPager pager, kvmodel::Consistency consistency)
       : client_(client), pager_(std::move(pager)), consistency_(consistency) {}
 
   Client* client_;
   ListPager pager_;
-  net::Consistency consistency_;
-  std::vector<net::KvEntry> buffer_;  // reversed: next entry at the back
+  kvmodel::Consistency consistency_;
+  std::vector<kvmodel::KvEntry> buffer_;  // reversed: next entry at the back
 };
 
 }  // namespace cli

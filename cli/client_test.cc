@@ -6,7 +6,7 @@
 
 #include "cli/fake_cluster.h"
 #include "cli/watch.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 
 using base::Bytes;
 using cli::testing::FakeCluster;
@@ -14,12 +14,14 @@ using cli::testing::FakeCluster;
 namespace {
 
 Bytes k(const char* a, const char* b = nullptr) {
-  kvstate::Key key{kvstate::KeyPart::string(a)};
-  if (b) key.push_back(kvstate::KeyPart::string(b));
-  return kvstate::encode_key(key).value();
+  kvmodel::Key key{kvmodel::KeyPart::string(a)};
+  if (b) key.push_back(kvmodel::KeyPart::string(b));
+  return kvmodel::encode_key(key).value();
 }
 
-net::Value v(const std::string& bytes) { return net::Value{net::ValueEncoding::kBytes, bytes}; }
+kvmodel::Value v(const std::string& bytes) {
+  return kvmodel::Value{kvmodel::ValueEncoding::kBytes, bytes};
+}
 
 cli::ClientOptions fast() {
   cli::ClientOptions o;
@@ -158,9 +160,10 @@ TEST_CASE("client: invalid writes are refused before anything is sent") {
   auto many = f.client.atomic();
   for (int i = 0; i < 101; ++i) many.check(k("a"), std::nullopt);
   CHECK(msg(many) == "Too many checks (max 100)");
-  CHECK(msg(f.client.atomic().mutate(net::Mutation{net::MutationType::kMin, k("a"), v("x")})) ==
+  CHECK(msg(f.client.atomic().mutate(
+            kvmodel::Mutation{kvmodel::MutationKind::kMin, k("a"), v("x")})) ==
         "Failed to perform 'min' mutation on a non-U64 operand");
-  CHECK(msg(f.client.atomic().enqueue(net::Enqueue{"p", 31ull * 24 * 3600 * 1000, {}, {}})) ==
+  CHECK(msg(f.client.atomic().enqueue(kvmodel::Enqueue{"p", 31ull * 24 * 3600 * 1000, {}, {}})) ==
         "delay cannot be greater than 30 days");
   CHECK(f.client.get_many(std::vector<Bytes>(11, k("a"))).status().message() ==
         "Too many ranges (max 10)");
@@ -216,9 +219,9 @@ TEST_CASE("client: listen_queue acks handled messages, nacks failures and extend
     while (f.cluster->listeners() == 0 && std::chrono::steady_clock::now() < until) {
       std::this_thread::yield();
     }
-    f.cluster->deliver(net::QueueDelivery{"m1", 1, "ok", 1});
-    f.cluster->deliver(net::QueueDelivery{"m2", 2, "fail", 1});
-    f.cluster->deliver(net::QueueDelivery{"m3", 3, "slow", 1});
+    f.cluster->deliver(net::QueueDelivery{"m1", kvmodel::Versionstamp::of(1, 0), "ok", 1});
+    f.cluster->deliver(net::QueueDelivery{"m2", kvmodel::Versionstamp::of(2, 0), "fail", 1});
+    f.cluster->deliver(net::QueueDelivery{"m3", kvmodel::Versionstamp::of(3, 0), "slow", 1});
   });
   cli::QueueListenOptions options;
   options.visibility_ms = 30;
@@ -231,7 +234,7 @@ TEST_CASE("client: listen_queue acks handled messages, nacks failures and extend
           auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
           while (std::chrono::steady_clock::now() < until) {
             auto requests = f.cluster->queue_requests();
-            if (!requests.empty() && std::holds_alternative<net::QueueExtend>(requests.back()))
+            if (!requests.empty() && std::holds_alternative<kvmodel::QueueExtend>(requests.back()))
               break;
             std::this_thread::sleep_for(std::chrono::milliseconds(1));
           }
@@ -244,8 +247,8 @@ TEST_CASE("client: listen_queue acks handled messages, nacks failures and extend
   CHECK(calls == 3);
   auto requests = f.cluster->queue_requests();
   REQUIRE(requests.size() >= 4);
-  CHECK(std::get<net::QueueAck>(requests[0]).id == "m1");
-  CHECK(std::get<net::QueueNack>(requests[1]).id == "m2");
-  CHECK(std::holds_alternative<net::QueueExtend>(requests[2]));
-  CHECK(std::get<net::QueueAck>(requests.back()).id == "m3");
+  CHECK(std::get<kvmodel::QueueAck>(requests[0]).message_id == "m1");
+  CHECK(std::get<kvmodel::QueueNack>(requests[1]).message_id == "m2");
+  CHECK(std::holds_alternative<kvmodel::QueueExtend>(requests[2]));
+  CHECK(std::get<kvmodel::QueueAck>(requests.back()).message_id == "m3");
 }

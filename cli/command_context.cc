@@ -4,7 +4,7 @@
 
 #include "cli/key_json.h"
 #include "cli/value_json.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 
 namespace cli {
 
@@ -22,7 +22,7 @@ int fail(CommandContext& ctx, std::string_view command, const base::Status& stat
 namespace {
 
 base::Json key_json(const base::Bytes& key) {
-  base::Result<kvstate::Key> decoded = kvstate::decode_key(key);
+  base::Result<kvmodel::Key> decoded = kvmodel::decode_key(key);
   if (decoded.is_ok()) return key_to_json(*decoded);
   // Not a tuple key (written by a raw client): show the bytes.
   base::Json raw = base::Json::object();
@@ -32,34 +32,33 @@ base::Json key_json(const base::Bytes& key) {
 
 }  // namespace
 
-base::Json entry_json(const base::Bytes& key, const std::optional<net::KvEntry>& entry) {
+base::Json entry_json(const base::Bytes& key, const std::optional<kvmodel::KvEntry>& entry) {
   base::Json out = base::Json::object();
   out.set("key", key_json(key));
   out.set("value", entry ? value_to_json(entry->value) : base::Json::null());
   out.set("versionstamp",
-          entry ? base::Json::string(versionstamp_hex(entry->versionstamp)) : base::Json::null());
+          entry ? base::Json::string(entry->versionstamp.hex()) : base::Json::null());
   return out;
 }
 
-std::string entry_text(const base::Bytes& key, const std::optional<net::KvEntry>& entry) {
+std::string entry_text(const base::Bytes& key, const std::optional<kvmodel::KvEntry>& entry) {
   if (!entry) return key_json(key).serialize() + ": not found";
   return fmt::format("{} = {}  @{}", key_json(key).serialize(),
-                     value_to_json(entry->value).serialize(),
-                     versionstamp_hex(entry->versionstamp));
+                     value_to_json(entry->value).serialize(), entry->versionstamp.hex());
 }
 
 base::Result<base::Bytes> parse_key_argument(std::string_view json_text) {
-  base::Result<kvstate::Key> key = key_from_json_text(json_text);
+  base::Result<kvmodel::Key> key = key_from_json_text(json_text);
   if (!key.is_ok()) {
     return base::invalid_argument("bad key '{}': {} (keys are JSON arrays, e.g. '[\"users\", 42]')",
                                   json_text, key.status().message());
   }
-  return kvstate::encode_key(*key);
+  return kvmodel::encode_key(*key);
 }
 
-base::Result<net::Consistency> parse_consistency(std::string_view text) {
-  if (text == "strong") return net::Consistency::kStrong;
-  if (text == "eventual") return net::Consistency::kEventual;
+base::Result<kvmodel::Consistency> parse_consistency(std::string_view text) {
+  if (text == "strong") return kvmodel::Consistency::kStrong;
+  if (text == "eventual") return kvmodel::Consistency::kEventual;
   return base::invalid_argument("--consistency must be strong or eventual, not '{}'", text);
 }
 
@@ -67,7 +66,7 @@ int print_write_result(CommandContext& ctx, const net::AtomicWriteResult& result
   base::Json out = base::Json::object();
   out.set("ok", base::Json::boolean(result.ok));
   if (result.ok) {
-    out.set("versionstamp", base::Json::string(versionstamp_hex(*result.versionstamp)));
+    out.set("versionstamp", base::Json::string(result.versionstamp->hex()));
   } else {
     base::Json failed = base::Json::array();
     for (uint32_t index : result.failed_checks)
@@ -77,7 +76,7 @@ int print_write_result(CommandContext& ctx, const net::AtomicWriteResult& result
   if (ctx.json) {
     *ctx.out << out.serialize() << "\n";
   } else if (result.ok) {
-    *ctx.out << "OK @" << versionstamp_hex(*result.versionstamp) << "\n";
+    *ctx.out << "OK @" << result.versionstamp->hex() << "\n";
   } else {
     *ctx.out << "check failed (checks " << out.find("failed_checks")->serialize()
              << "); nothing was written\n";

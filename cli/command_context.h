@@ -50,11 +50,11 @@ int usage_error(CommandContext& ctx, const Command& command, std::string_view me
 // Prints "kv <command>: <message>" (plus a hint for unknown outcomes) and maps the code.
 int fail(CommandContext& ctx, std::string_view command, const base::Status& status);
 // {"key":[...],"value":...,"versionstamp":"<hex>"} for an entry (key decoded when possible).
-base::Json entry_json(const base::Bytes& key, const std::optional<net::KvEntry>& entry);
+base::Json entry_json(const base::Bytes& key, const std::optional<kvmodel::KvEntry>& entry);
 // Readable: `["a","b"] = "value"  @00000000000000050000` or `["a"]: not found`.
-std::string entry_text(const base::Bytes& key, const std::optional<net::KvEntry>& entry);
+std::string entry_text(const base::Bytes& key, const std::optional<kvmodel::KvEntry>& entry);
 base::Result<base::Bytes> parse_key_argument(std::string_view json_text);
-base::Result<net::Consistency> parse_consistency(std::string_view text);
+base::Result<kvmodel::Consistency> parse_consistency(std::string_view text);
 // Prints a write result; returns the exit code (3 when a check failed).
 int print_write_result(CommandContext& ctx, const net::AtomicWriteResult& result);
 

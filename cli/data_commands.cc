@@ -126,7 +126,7 @@ int run_list(CommandContext& ctx, Args args) {
     if (!entry.is_ok()) return fail(ctx, "list", entry.status());
     if (!entry->has_value()) break;
     ++count;
-    const net::KvEntry& e = **entry;
+    const kvmodel::KvEntry& e = **entry;
     *ctx.out << (ctx.json ? entry_json(e.key, e).serialize() : entry_text(e.key, e)) << "\n";
   }
   // The cursor goes to stderr so stdout stays one entry per line.

@@ -108,7 +108,7 @@ class EmbeddedConnector final : public Connector {
 // True once the node leads and has applied everything it logged, including the empty entry
 // that opens its term: from then on it serves reads and writes without "not leader" answers.
 bool serving(const net::NodeStatus& status) {
-  return status.role == net::Role::kLeader && status.last_index > 0 &&
+  return status.role == raft::Role::kLeader && status.last_index > 0 &&
          status.applied >= status.last_index;
 }
 
@@ -156,7 +156,7 @@ base::Result<std::shared_ptr<EmbeddedStore>> EmbeddedStore::open(EmbeddedOptions
           base::Code::kUnavailable,
           fmt::format("the embedded node did not become leader within {} ms (role {}, "
                       "applied {} of {})",
-                      options.leader_wait.count(), net::role_name(status.role), status.applied,
+                      options.leader_wait.count(), net::role_name(status), status.applied,
                       status.last_index));
     }
     std::this_thread::sleep_for(pause);

@@ -7,7 +7,7 @@
 #include <thread>
 
 #include "cli/watch.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 #include "node/node.h"
 
 using base::Bytes;
@@ -16,15 +16,17 @@ using namespace std::chrono_literals;
 namespace {
 
 Bytes k(const char* a, const char* b = nullptr) {
-  kvstate::Key key{kvstate::KeyPart::string(a)};
-  if (b) key.push_back(kvstate::KeyPart::string(b));
-  return kvstate::encode_key(key).value();
+  kvmodel::Key key{kvmodel::KeyPart::string(a)};
+  if (b) key.push_back(kvmodel::KeyPart::string(b));
+  return kvmodel::encode_key(key).value();
 }
 
-net::Value v(const std::string& bytes) { return net::Value{net::ValueEncoding::kBytes, bytes}; }
+kvmodel::Value v(const std::string& bytes) {
+  return kvmodel::Value{kvmodel::ValueEncoding::kBytes, bytes};
+}
 
 // Waits (bounded) until `key` exists; nullopt when it never appears.
-std::optional<net::KvEntry> wait_for_key(cli::Client& client, const Bytes& key) {
+std::optional<kvmodel::KvEntry> wait_for_key(cli::Client& client, const Bytes& key) {
   const auto deadline = std::chrono::steady_clock::now() + 20s;
   while (std::chrono::steady_clock::now() < deadline) {
     auto got = client.get(key);
@@ -55,7 +57,7 @@ TEST_CASE("embedded: a fresh store serves at once: set, get, get_many and remove
   CHECK_FALSE(many[0].has_value());
   CHECK(many[1]->value == v("2"));
   CHECK(many[2]->value == v("1"));
-  CHECK(client->get(k("b"), net::Consistency::kEventual).value()->value == v("2"));
+  CHECK(client->get(k("b"), kvmodel::Consistency::kEventual).value()->value == v("2"));
 
   CHECK(client->remove(k("a")).value().ok);
   CHECK_FALSE(client->get(k("a")).value().has_value());
@@ -105,7 +107,7 @@ TEST_CASE("embedded: an atomic write with a failed check applies nothing; sums a
   for (uint64_t operand : {5u, 7u, 30u}) CHECK(client->atomic().sum(k("n"), operand).commit()->ok);
   auto n = client->get(k("n")).value();
   REQUIRE(n.has_value());
-  CHECK(n->value.encoding == net::ValueEncoding::kLe64);
+  CHECK(n->value.encoding == kvmodel::ValueEncoding::kLe64);
   REQUIRE(n->value.data.size() == 8);
   CHECK(base::get_u64_le(n->value.data.data()) == 42);
 }
@@ -135,7 +137,7 @@ TEST_CASE("embedded: a watch yields the current value, then a change made by ano
 TEST_CASE("embedded: an enqueued message reaches listen_queue and is gone once acked") {
   auto store = cli::EmbeddedStore::open().value();
   auto client = store->client();
-  net::Enqueue message;
+  kvmodel::Enqueue message;
   message.payload = "hello";
   REQUIRE(client->enqueue(message).value().ok);
 
@@ -153,7 +155,7 @@ TEST_CASE("embedded: an enqueued message reaches listen_queue and is gone once a
   CHECK(seen[0].payload == "hello");
   CHECK(seen[0].attempt == 1);
   // The listener's ack removed the message: acking it again finds nothing to ack.
-  auto again = client->call_leader(net::QueueAck{seen[0].id, seen[0].token});
+  auto again = client->call_leader(kvmodel::QueueAck{seen[0].message_id, seen[0].lease_token});
   CHECK_FALSE(again.is_ok());
 }
 
@@ -162,7 +164,7 @@ TEST_CASE(
     "attempt of the schedule") {
   auto store = cli::EmbeddedStore::open().value();
   auto client = store->client();
-  net::Enqueue message;
+  kvmodel::Enqueue message;
   message.payload = "undeliverable";
   message.keys_if_undelivered = {k("dead", "1"), k("dead", "2")};
   message.backoff_schedule_ms = {10, 20};
@@ -199,10 +201,10 @@ TEST_CASE("embedded: the connector knows only the embedded address; the node rep
   auto* result = std::get_if<net::StatusResult>(&*status);
   REQUIRE(result != nullptr);
   REQUIRE(result->nodes.size() == 1);
-  CHECK(result->nodes[0].role == net::Role::kLeader);
+  CHECK(result->nodes[0].role == raft::Role::kLeader);
   CHECK(result->nodes[0].address == cli::kEmbeddedAddress);
   // A stream request through call() is refused, not left hanging.
   CHECK((*channel)->call(net::Watch{{k("a")}, std::nullopt}, 5s).status().code() ==
         base::Code::kInvalidArgument);
-  CHECK(store->node().status().role == net::Role::kLeader);
+  CHECK(store->node().status().role == raft::Role::kLeader);
 }

@@ -49,12 +49,7 @@ class FakeConnector final : public Connector {
   std::shared_ptr<FakeCluster> cluster_;
 };
 
-net::Versionstamp stamp(uint64_t version) {
-  net::Versionstamp v{};
-  for (int i = 0; i < 8; ++i)
-    v[static_cast<size_t>(7 - i)] = static_cast<uint8_t>(version >> (8 * i));
-  return v;
-}
+kvmodel::Versionstamp stamp(uint64_t version) { return kvmodel::Versionstamp::of(version, 0); }
 
 }  // namespace
 
@@ -118,7 +113,7 @@ int FakeCluster::applied_writes() {
   std::lock_guard lock(mu_);
   return applied_;
 }
-std::vector<net::AtomicWrite> FakeCluster::writes_received() {
+std::vector<kvmodel::AtomicWrite> FakeCluster::writes_received() {
   std::lock_guard lock(mu_);
   return writes_;
 }
@@ -143,25 +138,25 @@ net::ResponseBody FakeCluster::not_leader_locked() const {
   return error;
 }
 
-net::AtomicWriteResult FakeCluster::apply_locked(const net::AtomicWrite& write) {
+net::AtomicWriteResult FakeCluster::apply_locked(const kvmodel::AtomicWrite& write) {
   auto session = sessions_.find({write.client_id, write.sequence});
   if (session != sessions_.end()) return session->second;  // exactly once
   net::AtomicWriteResult result;
   for (uint32_t i = 0; i < write.checks.size(); ++i) {
-    const net::Check& check = write.checks[i];
+    const kvmodel::Check& check = write.checks[i];
     auto it = data_.find(check.key);
-    std::optional<net::Versionstamp> current;
+    std::optional<kvmodel::Versionstamp> current;
     if (it != data_.end()) current = it->second.versionstamp;
     if (current != check.versionstamp) result.failed_checks.push_back(i);
   }
   if (result.failed_checks.empty()) {
     ++applied_;
-    net::Versionstamp vs = stamp(++version_);
-    for (const net::Mutation& m : write.mutations) {
-      if (m.type == net::MutationType::kDelete) {
+    kvmodel::Versionstamp vs = stamp(++version_);
+    for (const kvmodel::Mutation& m : write.mutations) {
+      if (m.kind == kvmodel::MutationKind::kDelete) {
         data_.erase(m.key);
       } else {
-        data_[m.key] = net::KvEntry{m.key, *m.value, vs};
+        data_[m.key] = kvmodel::KvEntry{m.key, m.value, vs};
       }
     }
     result.ok = true;
@@ -181,7 +176,7 @@ net::WatchEvent FakeCluster::watch_event_locked(const net::Watch& watch) const {
   for (const base::Bytes& key : watch.keys) {
     auto it = data_.find(key);
     event.entries.push_back(net::WatchEntry{
-        key, it == data_.end() ? std::nullopt : std::optional<net::KvEntry>(it->second)});
+        key, it == data_.end() ? std::nullopt : std::optional<kvmodel::KvEntry>(it->second)});
   }
   return event;
 }
@@ -191,7 +186,7 @@ base::Result<net::ResponseBody> FakeCluster::handle(size_t node, const net::Requ
   if (std::holds_alternative<net::StatusRequest>(body)) {
     net::NodeStatus status;
     status.id = node + 1;
-    status.role = node == leader_ ? net::Role::kLeader : net::Role::kFollower;
+    status.role = node == leader_ ? raft::Role::kLeader : raft::Role::kFollower;
     status.term = 7;
     status.leader = leader_ + 1;
     status.commit = status.applied = status.last_index = version_;
@@ -199,10 +194,10 @@ base::Result<net::ResponseBody> FakeCluster::handle(size_t node, const net::Requ
     return net::ResponseBody(net::StatusResult{{status}});
   }
   if (node != leader_) return not_leader_locked();
-  if (auto* read = std::get_if<net::SnapshotRead>(&body)) {
+  if (auto* read = std::get_if<kvmodel::SnapshotRead>(&body)) {
     net::SnapshotReadResult result;
-    for (const net::ReadRange& r : read->ranges) {
-      std::vector<net::KvEntry> entries;
+    for (const kvmodel::ReadRange& r : read->ranges) {
+      std::vector<kvmodel::KvEntry> entries;
       for (auto it = data_.lower_bound(r.start); it != data_.end() && it->first < r.end; ++it) {
         entries.push_back(it->second);
       }
@@ -212,9 +207,9 @@ base::Result<net::ResponseBody> FakeCluster::handle(size_t node, const net::Requ
     }
     return net::ResponseBody(result);
   }
-  if (auto* write = std::get_if<net::AtomicWrite>(&body)) {
+  if (auto* write = std::get_if<kvmodel::AtomicWrite>(&body)) {
     writes_.push_back(*write);
-    for (const net::Mutation& m : write->mutations) {
+    for (const kvmodel::Mutation& m : write->mutations) {
       if (m.key == "refuse") {
         return net::ResponseBody(
             net::Error{base::Code::kInvalidArgument, "refused by the node", std::nullopt});
@@ -242,8 +237,9 @@ base::Result<net::ResponseBody> FakeCluster::handle(size_t node, const net::Requ
     for (uint64_t id : members_) list.members.push_back(net::Member{id});
     return net::ResponseBody(list);
   }
-  if (std::holds_alternative<net::QueueAck>(body) || std::holds_alternative<net::QueueNack>(body) ||
-      std::holds_alternative<net::QueueExtend>(body)) {
+  if (std::holds_alternative<kvmodel::QueueAck>(body) ||
+      std::holds_alternative<kvmodel::QueueNack>(body) ||
+      std::holds_alternative<kvmodel::QueueExtend>(body)) {
     queue_requests_.push_back(body);
     return net::ResponseBody(net::Ok{});
   }

@@ -33,7 +33,7 @@ class FakeCluster : public std::enable_shared_from_this<FakeCluster> {
 
   // ---- observations
   int applied_writes();
-  std::vector<net::AtomicWrite> writes_received();
+  std::vector<kvmodel::AtomicWrite> writes_received();
   std::vector<net::RequestBody> queue_requests();  // acks, nacks, extends in order
   std::vector<net::Watch> watches_opened();
   size_t listeners();
@@ -51,7 +51,7 @@ class FakeCluster : public std::enable_shared_from_this<FakeCluster> {
     Channel::StreamCallback callback;
   };
   net::ResponseBody not_leader_locked() const;
-  net::AtomicWriteResult apply_locked(const net::AtomicWrite& write);
+  net::AtomicWriteResult apply_locked(const kvmodel::AtomicWrite& write);
   net::WatchEvent watch_event_locked(const net::Watch& watch) const;
 
   std::mutex mu_;
@@ -61,11 +61,11 @@ class FakeCluster : public std::enable_shared_from_this<FakeCluster> {
   bool hints_ = true;
   int lose_answers_ = 0;
   std::set<uint64_t> members_;
-  std::map<base::Bytes, net::KvEntry> data_;
+  std::map<base::Bytes, kvmodel::KvEntry> data_;
   uint64_t version_ = 0;
   std::map<std::pair<uint64_t, uint64_t>, net::AtomicWriteResult> sessions_;
   int applied_ = 0;
-  std::vector<net::AtomicWrite> writes_;
+  std::vector<kvmodel::AtomicWrite> writes_;
   std::vector<net::RequestBody> queue_requests_;
   std::vector<net::Watch> watches_;
   std::map<uint64_t, Stream> streams_;

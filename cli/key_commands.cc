@@ -23,7 +23,7 @@ int encode(std::string_view json_text, std::ostream& out, std::ostream& err) {
     err << "kv key encode: " << key.status().message() << "\n";
     return 1;
   }
-  auto encoded = kvstate::encode_key(*key);
+  auto encoded = kvmodel::encode_key(*key);
   if (!encoded.is_ok()) {
     err << "kv key encode: " << encoded.status().message() << "\n";
     return 1;
@@ -38,7 +38,7 @@ int decode(std::string_view hex, std::ostream& out, std::ostream& err) {
     err << "kv key decode: not an even-length hex string: '" << hex << "'\n";
     return 1;
   }
-  auto key = kvstate::decode_key(*bytes);
+  auto key = kvmodel::decode_key(*bytes);
   if (!key.is_ok()) {
     err << "kv key decode: " << key.status().message() << "\n";
     return 1;

@@ -1,5 +1,5 @@
 // `kv key ...`: offline conversion between the JSON key syntax (cli/key_json.h) and the tuple
-// encoding (kvstate/key.h).
+// encoding (kvmodel/key.h).
 //   kv key encode '<json tuple>'   prints the encoded key as lowercase hex
 //   kv key decode <hex>            prints the key as a JSON tuple
 #pragma once

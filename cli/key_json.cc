@@ -12,7 +12,7 @@ base::Status part_error(size_t index, std::string_view what) {
 }
 
 // {"bigint": ...}, {"bytes": ...} or {"number": ...}: exactly one member.
-base::Result<kvstate::KeyPart> tagged_part(size_t index, const base::Json& part) {
+base::Result<kvmodel::KeyPart> tagged_part(size_t index, const base::Json& part) {
   const auto& members = part.as_object();
   if (members.size() != 1) {
     return part_error(index,
@@ -22,33 +22,33 @@ base::Result<kvstate::KeyPart> tagged_part(size_t index, const base::Json& part)
   if (!value.is_string()) return part_error(index, fmt::format("{} must be a string", tag));
   const std::string& text = value.as_string();
   if (tag == "bigint") {
-    auto v = kvstate::BigInt::from_decimal(text);
+    auto v = kvmodel::BigInt::from_decimal(text);
     if (!v.is_ok()) return part_error(index, "bigint must be a decimal string");
-    return kvstate::KeyPart::bigint(std::move(*v));
+    return kvmodel::KeyPart::bigint(std::move(*v));
   }
   if (tag == "bytes") {
     auto bytes = base::base64_decode(text);
     if (!bytes) return part_error(index, "bytes must be standard base64");
-    return kvstate::KeyPart::bytes(std::move(*bytes));
+    return kvmodel::KeyPart::bytes(std::move(*bytes));
   }
   if (tag == "number") {
     constexpr double kInf = std::numeric_limits<double>::infinity();
-    if (text == "NaN") return kvstate::KeyPart::number(std::numeric_limits<double>::quiet_NaN());
-    if (text == "Infinity") return kvstate::KeyPart::number(kInf);
-    if (text == "-Infinity") return kvstate::KeyPart::number(-kInf);
+    if (text == "NaN") return kvmodel::KeyPart::number(std::numeric_limits<double>::quiet_NaN());
+    if (text == "Infinity") return kvmodel::KeyPart::number(kInf);
+    if (text == "-Infinity") return kvmodel::KeyPart::number(-kInf);
     return part_error(index, "number must be \"NaN\", \"Infinity\" or \"-Infinity\"");
   }
   return part_error(index, fmt::format("unknown part type \"{}\"", tag));
 }
 
-base::Result<kvstate::KeyPart> part_from_json(size_t index, const base::Json& part) {
+base::Result<kvmodel::KeyPart> part_from_json(size_t index, const base::Json& part) {
   switch (part.type()) {
     case base::Json::Type::kString:
-      return kvstate::KeyPart::string(part.as_string());
+      return kvmodel::KeyPart::string(part.as_string());
     case base::Json::Type::kNumber:
-      return kvstate::KeyPart::number(part.number_as_double());
+      return kvmodel::KeyPart::number(part.number_as_double());
     case base::Json::Type::kBool:
-      return kvstate::KeyPart::boolean(part.as_bool());
+      return kvmodel::KeyPart::boolean(part.as_bool());
     case base::Json::Type::kObject:
       return tagged_part(index, part);
     default:
@@ -58,8 +58,8 @@ base::Result<kvstate::KeyPart> part_from_json(size_t index, const base::Json& pa
   }
 }
 
-base::Json part_to_json(const kvstate::KeyPart& part) {
-  using Type = kvstate::KeyPart::Type;
+base::Json part_to_json(const kvmodel::KeyPart& part) {
+  using Type = kvmodel::KeyPart::Type;
   auto tagged = [](std::string tag, std::string text) {
     base::Json o = base::Json::object();
     o.set(std::move(tag), base::Json::string(std::move(text)));
@@ -86,9 +86,9 @@ base::Json part_to_json(const kvstate::KeyPart& part) {
 
 }  // namespace
 
-base::Result<kvstate::Key> key_from_json(const base::Json& json) {
+base::Result<kvmodel::Key> key_from_json(const base::Json& json) {
   if (!json.is_array()) return base::invalid_argument("a key must be a JSON array");
-  kvstate::Key key;
+  kvmodel::Key key;
   const auto& parts = json.as_array();
   for (size_t i = 0; i < parts.size(); ++i) {
     auto part = part_from_json(i, parts[i]);
@@ -98,13 +98,13 @@ base::Result<kvstate::Key> key_from_json(const base::Json& json) {
   return key;
 }
 
-base::Result<kvstate::Key> key_from_json_text(std::string_view text) {
+base::Result<kvmodel::Key> key_from_json_text(std::string_view text) {
   auto json = base::Json::parse(text);
   if (!json.is_ok()) return json.status();
   return key_from_json(*json);
 }
 
-base::Json key_to_json(const kvstate::Key& key) {
+base::Json key_to_json(const kvmodel::Key& key) {
   base::Json out = base::Json::array();
   for (const auto& part : key) out.push_back(part_to_json(part));
   return out;

@@ -1,4 +1,4 @@
-// The JSON key syntax every `kv` command uses, converted to and from kvstate::Key.
+// The JSON key syntax every `kv` command uses, converted to and from kvmodel::Key.
 //
 // A key is a JSON array whose parts are:
 //   "text"                      string
@@ -14,13 +14,13 @@
 
 #include "base/json.h"
 #include "base/status.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 
 namespace cli {
 
 // Errors are kInvalidArgument and name the part: "key part 2: bigint must be a decimal string".
-base::Result<kvstate::Key> key_from_json(const base::Json& json);
-base::Result<kvstate::Key> key_from_json_text(std::string_view text);
-base::Json key_to_json(const kvstate::Key& key);
+base::Result<kvmodel::Key> key_from_json(const base::Json& json);
+base::Result<kvmodel::Key> key_from_json_text(std::string_view text);
+base::Json key_to_json(const kvmodel::Key& key);
 
 }  // namespace cli

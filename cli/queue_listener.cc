@@ -24,7 +24,7 @@ bool run_handler(Client& client, const std::function<bool(const net::QueueDelive
   while (done.wait_for(interval) != std::future_status::ready) {
     // A failed extension is not fatal: if the lease runs out the message is delivered again
     // (at least once), and the ack below is then refused.
-    (void)client.call_leader(net::QueueExtend{delivery.id, delivery.token, 0});
+    (void)client.call_leader(kvmodel::QueueExtend{delivery.message_id, delivery.lease_token});
   }
   return done.get();
 }
@@ -57,9 +57,9 @@ base::Status Client::listen_queue(const std::function<bool(const net::QueueDeliv
         bool ok = run_handler(*this, handler, *delivery, options.visibility_ms);
         // Ack/nack errors are not fatal either: an unacknowledged message is redelivered.
         if (ok) {
-          (void)call_leader(net::QueueAck{delivery->id, delivery->token});
+          (void)call_leader(kvmodel::QueueAck{delivery->message_id, delivery->lease_token});
         } else {
-          (void)call_leader(net::QueueNack{delivery->id, delivery->token});
+          (void)call_leader(kvmodel::QueueNack{delivery->message_id, delivery->lease_token});
         }
         if (options.max_messages != 0 && ++handled >= options.max_messages) {
           opened->channel->cancel_stream(opened->stream_id);

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "kvmodel/kv_limits.h"
+
 namespace cli {
 namespace {
 
@@ -110,21 +112,21 @@ base::Result<ListPager> ListPager::create(const Selector& selector, const ListOp
   uint32_t batch = options.batch_size.value_or(options.limit.value_or(kListBatchDefault));
   if (batch == 0) return base::invalid_argument("Batch size must be positive");
   if (!options.batch_size) batch = std::min(batch, kListBatchDefaultMax);
-  if (batch > kListBatchMax) {
-    return base::invalid_argument("Too many entries (max {})", kListBatchMax);
+  if (batch > kvmodel::kReadEntriesMax) {
+    return base::invalid_argument("Too many entries (max {})", kvmodel::kReadEntriesMax);
   }
   base::Result<ListBounds> bounds = ListBounds::create(selector);
   if (!bounds.is_ok()) return bounds.status();
   ListPager pager(std::move(bounds).value(), options, batch);
   // Validate the initial cursor and key sizes now rather than at the first read.
-  base::Result<net::ReadRange> first = pager.next_range();
+  base::Result<kvmodel::ReadRange> first = pager.next_range();
   if (!first.is_ok()) return first.status();
   return pager;
 }
 
-base::Result<net::ReadRange> ListPager::next_range() const {
+base::Result<kvmodel::ReadRange> ListPager::next_range() const {
   ENSURE(!done_);
-  net::ReadRange range;
+  kvmodel::ReadRange range;
   range.limit = batch_size_;
   range.reverse = reverse_;
   if (cursor_) {
@@ -136,24 +138,26 @@ base::Result<net::ReadRange> ListPager::next_range() const {
     range.start = bounds_.range_start();
     range.end = bounds_.range_end();
   }
-  if (range.start.size() > kReadKeyMaxBytes || range.end.size() > kReadKeyMaxBytes) {
-    return base::invalid_argument("Key too large for read (max {} bytes)", kReadKeyMaxBytes);
+  if (range.start.size() > kvmodel::kReadKeyMaxBytes ||
+      range.end.size() > kvmodel::kReadKeyMaxBytes) {
+    return base::invalid_argument("Key too large for read (max {} bytes)",
+                                  kvmodel::kReadKeyMaxBytes);
   }
   return range;
 }
 
-base::Result<std::vector<net::KvEntry>> ListPager::accept(std::vector<net::KvEntry> batch) {
+base::Result<std::vector<kvmodel::KvEntry>> ListPager::accept(std::vector<kvmodel::KvEntry> batch) {
   ENSURE(!done_);
   // The server's answer is input like any other: a broken or hostile server must not make the
   // listing loop or jump outside the selector.
-  base::Result<net::ReadRange> range = next_range();
+  base::Result<kvmodel::ReadRange> range = next_range();
   if (!range.is_ok()) return range.status();
   if (batch.size() > batch_size_) {
     return base::Status(base::Code::kCorruption,
                         fmt::format("the server returned {} entries for a read limited to {}",
                                     batch.size(), batch_size_));
   }
-  for (const net::KvEntry& entry : batch) {
+  for (const kvmodel::KvEntry& entry : batch) {
     if (entry.key < range->start || entry.key >= range->end) {
       return base::Status(base::Code::kCorruption,
                           "the server returned a key outside the range it was asked for");

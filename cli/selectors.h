@@ -1,7 +1,7 @@
 // List selectors, cursors and batching, computed client-side exactly as Deno does (spec §1.5,
 // §1.6, §4.1). The server only ever sees byte ranges [start, end) with a limit and a direction.
 //
-// All keys here are tuple-encoded (kvstate::encode_key). Worked example (spec §1.6): listing
+// All keys here are tuple-encoded (kvmodel::encode_key). Worked example (spec §1.6): listing
 // {prefix: ["a"]} and stopping after ["a","b"] gives the cursor "AmIA" (= base64url of 02 62 00,
 // the last key without the prefix 02 61 00); resuming forward starts at prefix ‖ 02 62 00 ‖ 00.
 #pragma once
@@ -63,8 +63,7 @@ struct ListOptions {
 
 inline constexpr uint32_t kListBatchDefault = 100;
 inline constexpr uint32_t kListBatchDefaultMax = 500;  // applies only to the default
-inline constexpr uint32_t kListBatchMax = 1000;        // "Too many entries (max 1000)"
-inline constexpr size_t kReadKeyMaxBytes = 2049;
+// A batch is at most kvmodel::kReadEntriesMax entries ("Too many entries (max 1000)").
 
 // Drives a listing batch by batch: next_range() -> one snapshot read -> accept(entries) -> ...
 // Mirrors Deno's KvListIterator: each batch resumes from the cursor of the last entry yielded;
@@ -78,11 +77,11 @@ class ListPager {
   uint32_t batch_size() const { return batch_size_; }
   // The next range to read (limit = batch_size); ENSUREs !done(). Fails when a bound exceeds
   // the read key limit ("Key too large for read (max 2049 bytes)").
-  base::Result<net::ReadRange> next_range() const;
+  base::Result<kvmodel::ReadRange> next_range() const;
   // Takes the entries the last next_range() returned (in iteration order) and returns those to
   // yield, trimmed to the limit. Updates done() and cursor(). kCorruption when the batch is
   // longer than asked or holds a key outside the range (the pager state is then unchanged).
-  base::Result<std::vector<net::KvEntry>> accept(std::vector<net::KvEntry> batch);
+  base::Result<std::vector<kvmodel::KvEntry>> accept(std::vector<kvmodel::KvEntry> batch);
   // The cursor after the last yielded entry (or the initial cursor when none was yielded yet;
   // nullopt when there is neither).
   std::optional<std::string> cursor() const { return cursor_; }

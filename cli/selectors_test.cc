@@ -4,7 +4,7 @@
 
 #include <map>
 
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 
 using base::Bytes;
 using cli::ListBounds;
@@ -16,9 +16,9 @@ namespace {
 
 // Tuple-encodes a key of string parts.
 Bytes k(std::initializer_list<const char*> parts) {
-  kvstate::Key key;
-  for (const char* p : parts) key.push_back(kvstate::KeyPart::string(p));
-  return kvstate::encode_key(key).value();
+  kvmodel::Key key;
+  for (const char* p : parts) key.push_back(kvmodel::KeyPart::string(p));
+  return kvmodel::encode_key(key).value();
 }
 
 std::string hex(const Bytes& b) { return base::to_hex(b); }
@@ -34,11 +34,11 @@ struct FakeStore {
   std::map<Bytes, int> rows;
   int reads = 0;
 
-  std::vector<net::KvEntry> read(const net::ReadRange& r) {
+  std::vector<kvmodel::KvEntry> read(const kvmodel::ReadRange& r) {
     ++reads;
-    std::vector<net::KvEntry> out;
+    std::vector<kvmodel::KvEntry> out;
     auto add = [&](const Bytes& key) {
-      net::KvEntry e;
+      kvmodel::KvEntry e;
       e.key = key;
       out.push_back(e);
       return out.size() < r.limit;
@@ -68,7 +68,7 @@ std::pair<std::string, std::string> run(FakeStore& store, const Selector& s, con
     auto batch = pager->accept(store.read(*range));
     REQUIRE(batch.is_ok());
     for (const auto& e : *batch) {
-      auto key = kvstate::decode_key(e.key).value();
+      auto key = kvmodel::decode_key(e.key).value();
       seen += key.back().string_value();
     }
   }
@@ -208,12 +208,12 @@ TEST_CASE("selectors: a range selector includes a shorter key at its start (list
 
 TEST_CASE("selectors: a server answer outside the range or over the limit is refused") {
   auto pager = ListPager::create({.prefix = k({"a"})}, {.batch_size = 1}).value();
-  net::KvEntry outside;
+  kvmodel::KvEntry outside;
   outside.key = k({"b"});
   auto bad = pager.accept({outside});
   REQUIRE_FALSE(bad.is_ok());
   CHECK(bad.status().code() == base::Code::kCorruption);
-  net::KvEntry inside;
+  kvmodel::KvEntry inside;
   inside.key = k({"a", "x"});
   auto too_many = pager.accept({inside, inside});
   REQUIRE_FALSE(too_many.is_ok());

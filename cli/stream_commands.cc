@@ -93,18 +93,19 @@ int run_listen(CommandContext& ctx, Args args) {
       [&](const net::QueueDelivery& delivery) {
         auto value = json_from_v8(delivery.payload);
         base::Json shown =
-            value.is_ok() ? *value : value_to_json({net::ValueEncoding::kV8, delivery.payload});
+            value.is_ok() ? *value : value_to_json({kvmodel::ValueEncoding::kV8, delivery.payload});
         bool ok = exec.empty() || run_exec(exec, shown.serialize() + "\n");
         base::Json line = base::Json::object();
-        line.set("id", base::Json::string(base::to_hex(delivery.id)));
+        line.set("id", base::Json::string(base::to_hex(delivery.message_id)));
         line.set("attempt", base::Json::number(uint64_t{delivery.attempt}));
         line.set("value", shown);
         if (!exec.empty()) line.set("ok", base::Json::boolean(ok));
         if (ctx.json) {
           *ctx.out << line.serialize() << std::endl;
         } else {
-          *ctx.out << "message " << base::to_hex(delivery.id) << " (attempt " << delivery.attempt
-                   << "): " << shown.serialize() << (ok ? "" : "  [handler failed]") << std::endl;
+          *ctx.out << "message " << base::to_hex(delivery.message_id) << " (attempt "
+                   << delivery.attempt << "): " << shown.serialize()
+                   << (ok ? "" : "  [handler failed]") << std::endl;
         }
         return ok;
       },

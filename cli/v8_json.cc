@@ -5,8 +5,8 @@
 #include <cstring>
 #include <limits>
 
-#include "kvstate/bigint.h"
-#include "kvstate/key.h"
+#include "kvmodel/bigint.h"
+#include "kvmodel/key.h"
 
 namespace cli {
 namespace {
@@ -339,7 +339,7 @@ base::Status V8Reader::read_string_tag(uint8_t t, std::string& out) {
   if (t == '"') {
     for (char c : data) append_utf8(out, static_cast<uint8_t>(c));
   } else if (t == 'S') {
-    if (!kvstate::is_valid_utf8(data)) return fail("invalid UTF-8 in a string");
+    if (!kvmodel::is_valid_utf8(data)) return fail("invalid UTF-8 in a string");
     out.assign(data);
   } else {
     if (n % 2 != 0) return fail("odd UTF-16 byte length");
@@ -371,7 +371,7 @@ base::Status V8Reader::read_bigint(base::Json& out) {
   base::Bytes magnitude_be(in_.substr(pos_, static_cast<size_t>(n)));
   pos_ += static_cast<size_t>(n);
   std::reverse(magnitude_be.begin(), magnitude_be.end());
-  auto value = kvstate::BigInt::from_magnitude((bitfield & 1) != 0, magnitude_be);
+  auto value = kvmodel::BigInt::from_magnitude((bitfield & 1) != 0, magnitude_be);
   out = base::Json::object();
   out.set("bigint", base::Json::string(value.to_decimal()));
   return base::Status::ok();

@@ -13,34 +13,34 @@ const base::Json* tagged(const base::Json& json, std::string_view tag) {
   return json.find(tag);
 }
 
-base::Result<net::Value> u64_value(std::string_view decimal) {
+base::Result<kvmodel::Value> u64_value(std::string_view decimal) {
   base::Result<uint64_t> n = base::parse_uint(decimal);
   if (!n.is_ok()) {
     return base::invalid_argument("u64 must be a decimal integer in [0, 2^64): '{}'", decimal);
   }
-  net::Value value{net::ValueEncoding::kLe64, {}};
+  kvmodel::Value value{kvmodel::ValueEncoding::kLe64, {}};
   base::put_u64_le(value.data, *n);
   return value;
 }
 
-base::Result<net::Value> base64_value(std::string_view text, net::ValueEncoding encoding) {
+base::Result<kvmodel::Value> base64_value(std::string_view text, kvmodel::ValueEncoding encoding) {
   std::optional<base::Bytes> bytes = base::base64_decode(text);
   if (!bytes) return base::invalid_argument("not valid base64 (with '=' padding): '{}'", text);
-  return net::Value{encoding, std::move(*bytes)};
+  return kvmodel::Value{encoding, std::move(*bytes)};
 }
 
 }  // namespace
 
-base::Result<net::Value> value_from_json(const base::Json& json) {
-  for (auto [tag, encoding] :
-       {std::pair{"u64", net::ValueEncoding::kLe64}, std::pair{"bytes", net::ValueEncoding::kBytes},
-        std::pair{"v8", net::ValueEncoding::kV8}}) {
+base::Result<kvmodel::Value> value_from_json(const base::Json& json) {
+  for (auto [tag, encoding] : {std::pair{"u64", kvmodel::ValueEncoding::kLe64},
+                               std::pair{"bytes", kvmodel::ValueEncoding::kBytes},
+                               std::pair{"v8", kvmodel::ValueEncoding::kV8}}) {
     const base::Json* member = tagged(json, tag);
     if (member == nullptr) continue;
     if (!member->is_string()) return base::invalid_argument("{} must be a string", tag);
-    if (encoding == net::ValueEncoding::kLe64) return u64_value(member->as_string());
-    base::Result<net::Value> value = base64_value(member->as_string(), encoding);
-    if (value.is_ok() && encoding == net::ValueEncoding::kV8) {
+    if (encoding == kvmodel::ValueEncoding::kLe64) return u64_value(member->as_string());
+    base::Result<kvmodel::Value> value = base64_value(member->as_string(), encoding);
+    if (value.is_ok() && encoding == kvmodel::ValueEncoding::kV8) {
       // Raw V8 bytes must at least carry the header; Deno would fail to read anything else.
       if (value->data.size() < 2 || static_cast<uint8_t>(value->data[0]) != 0xFF) {
         return base::invalid_argument("v8 bytes must start with the FF header");
@@ -48,52 +48,43 @@ base::Result<net::Value> value_from_json(const base::Json& json) {
     }
     return value;
   }
-  return net::Value{net::ValueEncoding::kV8, v8_from_json(json)};
+  return kvmodel::Value{kvmodel::ValueEncoding::kV8, v8_from_json(json)};
 }
 
-base::Json value_to_json(const net::Value& value) {
+base::Json value_to_json(const kvmodel::Value& value) {
   base::Json out = base::Json::object();
   switch (value.encoding) {
-    case net::ValueEncoding::kLe64:
+    case kvmodel::ValueEncoding::kLe64:
       if (value.data.size() == 8) {
         out.set("u64", base::Json::string(std::to_string(base::get_u64_le(value.data.data()))));
         return out;
       }
       break;
-    case net::ValueEncoding::kBytes:
+    case kvmodel::ValueEncoding::kBytes:
       out.set("bytes", base::Json::string(base::base64_encode(value.data)));
       return out;
-    case net::ValueEncoding::kV8:
+    case kvmodel::ValueEncoding::kV8:
       if (base::Result<base::Json> json = json_from_v8(value.data); json.is_ok()) return *json;
       out.set("v8", base::Json::string(base::base64_encode(value.data)));
       return out;
-    case net::ValueEncoding::kUnspecified:
-      break;
   }
-  // Not a valid value (the node never stores one): show the bytes rather than fail.
+  // An LE64 value that is not 8 bytes (the node never stores one): show the bytes, not fail.
   out.set("bytes", base::Json::string(base::base64_encode(value.data)));
   return out;
 }
 
-std::string versionstamp_hex(const net::Versionstamp& versionstamp) {
-  return base::to_hex(
-      base::BytesView(reinterpret_cast<const char*>(versionstamp.data()), versionstamp.size()));
-}
-
-base::Result<net::Versionstamp> versionstamp_from_hex(std::string_view hex) {
+base::Result<kvmodel::Versionstamp> versionstamp_from_hex(std::string_view hex) {
   std::optional<base::Bytes> bytes = base::from_hex(hex);
   if (hex.size() != 20 || !bytes) {
     return base::invalid_argument("invalid versionstamp '{}': expected 20 hex digits", hex);
   }
-  net::Versionstamp v{};
-  for (size_t i = 0; i < v.size(); ++i) v[i] = static_cast<uint8_t>((*bytes)[i]);
-  return v;
+  return kvmodel::Versionstamp::from_bytes(*bytes);
 }
 
-base::Result<net::Value> value_from_argument(std::string_view text, ValueSyntax syntax) {
+base::Result<kvmodel::Value> value_from_argument(std::string_view text, ValueSyntax syntax) {
   switch (syntax) {
     case ValueSyntax::kBytes:
-      return base64_value(text, net::ValueEncoding::kBytes);
+      return base64_value(text, kvmodel::ValueEncoding::kBytes);
     case ValueSyntax::kU64:
       return u64_value(text);
     case ValueSyntax::kJson:

@@ -7,7 +7,7 @@
 // The three tagged forms are recognised only at the top level and only with exactly one
 // member; nested objects are always plain data.
 //
-// Versionstamps print as 20 lowercase hex digits (Deno's form).
+// Versionstamps print as 20 lowercase hex digits (Deno's form: kvmodel::Versionstamp::hex()).
 #pragma once
 
 #include <optional>
@@ -19,15 +19,14 @@
 
 namespace cli {
 
-base::Result<net::Value> value_from_json(const base::Json& json);
-base::Json value_to_json(const net::Value& value);
+base::Result<kvmodel::Value> value_from_json(const base::Json& json);
+base::Json value_to_json(const kvmodel::Value& value);
 
-std::string versionstamp_hex(const net::Versionstamp& versionstamp);
 // Exactly 20 hex digits, else "invalid versionstamp '<text>': expected 20 hex digits".
-base::Result<net::Versionstamp> versionstamp_from_hex(std::string_view hex);
+base::Result<kvmodel::Versionstamp> versionstamp_from_hex(std::string_view hex);
 
 // `kv set KEY VALUE` value arguments: JSON by default, or --bytes (base64) / --u64 (decimal).
 enum class ValueSyntax { kJson, kBytes, kU64 };
-base::Result<net::Value> value_from_argument(std::string_view text, ValueSyntax syntax);
+base::Result<kvmodel::Value> value_from_argument(std::string_view text, ValueSyntax syntax);
 
 }  // namespace cli

@@ -6,7 +6,7 @@
 
 namespace {
 
-net::Value value_of(std::string_view json) {
+kvmodel::Value value_of(std::string_view json) {
   return cli::value_from_json(base::Json::parse(json).value()).value();
 }
 
@@ -19,13 +19,13 @@ std::string doc_error(std::string_view text) {
 }  // namespace
 
 TEST_CASE("value_json: tagged forms select the encoding, everything else is V8") {
-  net::Value u64 = value_of(R"({"u64":"258"})");
-  CHECK(u64.encoding == net::ValueEncoding::kLe64);
+  kvmodel::Value u64 = value_of(R"({"u64":"258"})");
+  CHECK(u64.encoding == kvmodel::ValueEncoding::kLe64);
   CHECK(base::to_hex(u64.data) == "0201000000000000");
   CHECK(value_of(R"({"bytes":"AAH/"})") ==
-        net::Value{net::ValueEncoding::kBytes, std::string("\x00\x01\xff", 3)});
-  net::Value v8 = value_of(R"({"u64":"1","x":2})");  // two members: a plain object
-  CHECK(v8.encoding == net::ValueEncoding::kV8);
+        kvmodel::Value{kvmodel::ValueEncoding::kBytes, std::string("\x00\x01\xff", 3)});
+  kvmodel::Value v8 = value_of(R"({"u64":"1","x":2})");  // two members: a plain object
+  CHECK(v8.encoding == kvmodel::ValueEncoding::kV8);
   CHECK(base::to_hex(value_of(R"("hi")").data) == "ff0f22026869");
   CHECK(base::to_hex(value_of(R"({"v8":"/w9U"})").data) == "ff0f54");
   CHECK_FALSE(cli::value_from_json(base::Json::parse(R"({"u64":"-1"})").value()).is_ok());
@@ -41,7 +41,8 @@ TEST_CASE("value_json: values print back in the same syntax; non-JSON V8 values 
     CAPTURE(text);
     CHECK(cli::value_to_json(value_of(text)).serialize() == text);
   }
-  net::Value date{net::ValueEncoding::kV8, base::from_hex("ff0f440000000000000000").value()};
+  kvmodel::Value date{kvmodel::ValueEncoding::kV8,
+                      base::from_hex("ff0f440000000000000000").value()};
   CHECK(cli::value_to_json(date).serialize() == R"({"v8":"/w9EAAAAAAAAAAA="})");
   CHECK(cli::value_from_json(cli::value_to_json(date)).value() == date);
 }
@@ -49,14 +50,15 @@ TEST_CASE("value_json: values print back in the same syntax; non-JSON V8 values 
 TEST_CASE("value_json: argument syntaxes and versionstamps") {
   using cli::ValueSyntax;
   CHECK(cli::value_from_argument("AAE=", ValueSyntax::kBytes)->data == std::string("\x00\x01", 2));
-  CHECK(cli::value_from_argument("7", ValueSyntax::kU64)->encoding == net::ValueEncoding::kLe64);
+  CHECK(cli::value_from_argument("7", ValueSyntax::kU64)->encoding ==
+        kvmodel::ValueEncoding::kLe64);
   auto bare = cli::value_from_argument("hello", ValueSyntax::kJson);
   REQUIRE_FALSE(bare.is_ok());
   CHECK(bare.status().message().find("a string needs quotes") != std::string::npos);
   auto vs = cli::versionstamp_from_hex("00000000000000050001").value();
-  CHECK(vs[7] == 5);
-  CHECK(vs[9] == 1);
-  CHECK(cli::versionstamp_hex(vs) == "00000000000000050001");
+  CHECK(vs.raft_index() == 5);
+  CHECK(vs.position() == 1);
+  CHECK(vs.hex() == "00000000000000050001");
   CHECK(cli::versionstamp_from_hex("0005").status().message() ==
         "invalid versionstamp '0005': expected 20 hex digits");
   CHECK_FALSE(cli::versionstamp_from_hex("0000000000000005000g").is_ok());
@@ -74,13 +76,13 @@ TEST_CASE("atomic_doc: a full document becomes one atomic write") {
   REQUIRE(write.is_ok());
   REQUIRE(write->checks.size() == 2);
   CHECK_FALSE(write->checks[0].versionstamp.has_value());
-  CHECK((*write->checks[1].versionstamp)[7] == 5);
+  CHECK(write->checks[1].versionstamp->raft_index() == 5);
   REQUIRE(write->mutations.size() == 3);
-  CHECK(write->mutations[0].type == net::MutationType::kSet);
+  CHECK(write->mutations[0].kind == kvmodel::MutationKind::kSet);
   CHECK(write->mutations[0].expire_at_ms > 1'600'000'000'000);
-  CHECK(write->mutations[1].type == net::MutationType::kDelete);
-  CHECK_FALSE(write->mutations[1].value.has_value());
-  CHECK(write->mutations[2].value->encoding == net::ValueEncoding::kLe64);
+  CHECK(write->mutations[1].kind == kvmodel::MutationKind::kDelete);
+  CHECK(write->mutations[1].value == kvmodel::Value{});  // a delete carries none
+  CHECK(write->mutations[2].value.encoding == kvmodel::ValueEncoding::kLe64);
   REQUIRE(write->enqueues.size() == 1);
   CHECK(base::to_hex(write->enqueues[0].payload) == "ff0f22036a6f62");
   CHECK(write->enqueues[0].delay_ms == 10);

@@ -2,24 +2,17 @@
 
 #include <algorithm>
 
+#include "kvmodel/write_validation.h"
+
 namespace cli {
 namespace {
 
-bool older(const net::Versionstamp& a, const net::Versionstamp& b) { return a < b; }
+bool older(const kvmodel::Versionstamp& a, const kvmodel::Versionstamp& b) { return a < b; }
 
 }  // namespace
 
 base::Result<WatchStream> Client::watch(std::vector<base::Bytes> keys) {
-  if (keys.empty()) return base::invalid_argument("watch needs at least one key");
-  if (keys.size() > kWatchKeysMax) {
-    return base::invalid_argument("Too many keys (max {})", kWatchKeysMax);
-  }
-  for (const base::Bytes& key : keys) {
-    if (key.empty()) return base::invalid_argument("key cannot be empty");
-    if (key.size() > kReadKeyMaxBytes) {
-      return base::invalid_argument("Key too large for read (max {} bytes)", kReadKeyMaxBytes);
-    }
-  }
+  RETURN_IF_ERROR(kvmodel::validate_watch_keys(keys));
   WatchStream stream(this, std::move(keys));
   RETURN_IF_ERROR(stream.reopen());
   return stream;

@@ -21,11 +21,9 @@
 
 namespace cli {
 
-inline constexpr size_t kWatchKeysMax = 10;
-
 class WatchStream {
  public:
-  using Snapshot = std::vector<std::optional<net::KvEntry>>;  // in key order; nullopt: missing
+  using Snapshot = std::vector<std::optional<kvmodel::KvEntry>>;  // in key order; nullopt: missing
 
   WatchStream(WatchStream&& other) noexcept;
   WatchStream& operator=(WatchStream&&) = delete;

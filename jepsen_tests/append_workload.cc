@@ -81,7 +81,7 @@ class AppendWorkload final : public Workload {
       return;
     }
     std::map<std::string, std::vector<int64_t>> lists;
-    std::map<std::string, std::optional<net::Versionstamp>> versions;
+    std::map<std::string, std::optional<kvmodel::Versionstamp>> versions;
     for (size_t i = 0; i < keys.size(); ++i) {
       const auto& e = (*entries)[i];
       versions[keys[i]] = e ? std::optional(e->versionstamp) : std::nullopt;
@@ -109,7 +109,7 @@ class AppendWorkload final : public Workload {
     for (const auto& k : keys) atomic.check(workload_key("append", k), versions[k]);
     for (const auto& [k, yes] : appended)
       atomic.set(workload_key("append", k),
-                 net::Value{net::ValueEncoding::kBytes, format_list(lists[k])});
+                 kvmodel::Value{kvmodel::ValueEncoding::kBytes, format_list(lists[k])});
     auto r = atomic.commit();
     if (!r.is_ok()) return w.complete_write_error("txn", mops, r.status());
     w.recorder->complete(w.process, w.node, "txn", r->ok ? OpType::kOk : OpType::kFail,

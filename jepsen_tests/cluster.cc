@@ -235,7 +235,7 @@ std::optional<uint64_t> Cluster::find_leader(std::chrono::milliseconds timeout) 
   std::optional<uint64_t> leader;
   uint64_t best_term = 0;
   for (const net::NodeStatus& row : client.status_all(timeout)) {
-    if (row.error.empty() && row.role == net::Role::kLeader && row.term >= best_term) {
+    if (row.error.empty() && row.role == raft::Role::kLeader && row.term >= best_term) {
       best_term = row.term;
       leader = row.id;
     }

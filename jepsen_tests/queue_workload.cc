@@ -42,7 +42,7 @@ class QueueWorkload final : public Workload {
     const std::string id = "m" + std::to_string(next_id_++);
     const uint64_t roll = w.rng.uniform(100);
     const bool delayed = roll < 15, atomic = roll >= 15 && roll < 25, doomed = roll >= 90;
-    net::Enqueue e;
+    kvmodel::Enqueue e;
     e.payload = id + (doomed ? ":doomed" : "");
     e.delay_ms = delayed ? w.rng.range(200, 2000) : 0;
     e.backoff_schedule_ms = kBackoffMs;
@@ -62,7 +62,8 @@ class QueueWorkload final : public Workload {
     w.recorder->invoke(w.process, w.node, "enqueue", invoke);
     base::Result<net::AtomicWriteResult> r =
         atomic ? w.client->atomic()
-                     .set(workload_key("marker", id), net::Value{net::ValueEncoding::kBytes, id})
+                     .set(workload_key("marker", id),
+                          kvmodel::Value{kvmodel::ValueEncoding::kBytes, id})
                      .enqueue(e)
                      .commit()
                : w.client->enqueue(e);

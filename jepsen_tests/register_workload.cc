@@ -48,13 +48,13 @@ class RegisterWorkload final : public Workload {
   // The current value of `key`, or an error; nullopt value when absent.
   struct Current {
     std::optional<int64_t> value;
-    std::optional<net::Versionstamp> versionstamp;
+    std::optional<kvmodel::Versionstamp> versionstamp;
   };
   base::Result<Current> get(Worker& w, const std::string& key_name, bool for_read) {
     const base::Bytes key = workload_key("register", key_name);
-    base::Result<std::optional<net::KvEntry>> entry = base::Status(base::Code::kInternal, "");
+    base::Result<std::optional<kvmodel::KvEntry>> entry = base::Status(base::Code::kInternal, "");
     if (options_.stale_reads && for_read) {
-      entry = w.home_only->get(key, net::Consistency::kEventual);
+      entry = w.home_only->get(key, kvmodel::Consistency::kEventual);
     } else if (options_.reads_any_node && for_read && !endpoints_.empty()) {
       // A fresh client first asks a random node, as a load balancer in front of the cluster
       // would; a follower must redirect (or answer only what the leader confirms).

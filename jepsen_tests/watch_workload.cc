@@ -15,7 +15,7 @@ namespace {
 
 const std::vector<std::string> kKeys{"w0", "w1", "w2"};
 
-Json entries_json(const std::vector<std::optional<net::KvEntry>>& entries) {
+Json entries_json(const std::vector<std::optional<kvmodel::KvEntry>>& entries) {
   Json out = Json::array();
   for (size_t i = 0; i < entries.size() && i < kKeys.size(); ++i) {
     const auto& e = entries[i];

@@ -3,7 +3,7 @@
 #include "base/bytes.h"
 #include "base/check.h"
 #include "base/flags.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 
 namespace jepsen {
 
@@ -28,26 +28,26 @@ base::Result<std::unique_ptr<Workload>> make_workload(const std::string& name,
 }
 
 base::Bytes workload_key(std::string_view space, std::string_view name) {
-  auto key = kvstate::encode_key({kvstate::KeyPart::string("jepsen"),
-                                  kvstate::KeyPart::string(std::string(space)),
-                                  kvstate::KeyPart::string(std::string(name))});
+  auto key = kvmodel::encode_key({kvmodel::KeyPart::string("jepsen"),
+                                  kvmodel::KeyPart::string(std::string(space)),
+                                  kvmodel::KeyPart::string(std::string(name))});
   ENSURE(key.is_ok());
   return *key;
 }
 
 base::Bytes workload_prefix(std::string_view space) {
-  auto key = kvstate::encode_key(
-      {kvstate::KeyPart::string("jepsen"), kvstate::KeyPart::string(std::string(space))});
+  auto key = kvmodel::encode_key(
+      {kvmodel::KeyPart::string("jepsen"), kvmodel::KeyPart::string(std::string(space))});
   ENSURE(key.is_ok());
   return *key;
 }
 
-net::Value int_value(int64_t v) {
-  return net::Value{net::ValueEncoding::kBytes, std::to_string(v)};
+kvmodel::Value int_value(int64_t v) {
+  return kvmodel::Value{kvmodel::ValueEncoding::kBytes, std::to_string(v)};
 }
 
-base::Result<int64_t> parse_int_value(const net::Value& value) {
-  if (value.encoding != net::ValueEncoding::kBytes)
+base::Result<int64_t> parse_int_value(const kvmodel::Value& value) {
+  if (value.encoding != kvmodel::ValueEncoding::kBytes)
     return base::corruption("value has encoding {}, expected bytes",
                             static_cast<int>(value.encoding));
   return base::parse_int(value.data);
@@ -71,8 +71,6 @@ std::unique_ptr<cli::Client> make_home_client(const std::vector<std::string>& en
   return std::make_unique<cli::Client>(ordered, harness_client_options(seed));
 }
 
-std::string versionstamp_text(const net::Versionstamp& vs) {
-  return base::to_hex(base::BytesView(reinterpret_cast<const char*>(vs.data()), vs.size()));
-}
+std::string versionstamp_text(const kvmodel::Versionstamp& vs) { return vs.hex(); }
 
 }  // namespace jepsen

@@ -97,17 +97,17 @@ std::unique_ptr<Workload> make_watch_workload(const WorkloadOptions& options);
 std::unique_ptr<Workload> make_expiry_workload(const WorkloadOptions& options);
 
 // ---- helpers shared by the workloads
-// Tuple key ["jepsen", space, name] (kvstate::encode_key).
+// Tuple key ["jepsen", space, name] (kvmodel::encode_key).
 base::Bytes workload_key(std::string_view space, std::string_view name);
 base::Bytes workload_prefix(std::string_view space);  // ["jepsen", space]
 // Integers are stored as their decimal text in a bytes value; parse errors are reported.
-net::Value int_value(int64_t v);
-base::Result<int64_t> parse_int_value(const net::Value& value);
+kvmodel::Value int_value(int64_t v);
+base::Result<int64_t> parse_int_value(const kvmodel::Value& value);
 // Client options tuned for a faulty cluster: short attempts, a bounded total deadline.
 cli::ClientOptions harness_client_options(uint64_t seed);
 // A client whose first endpoint is endpoints[home % n] (then the others in order).
 std::unique_ptr<cli::Client> make_home_client(const std::vector<std::string>& endpoints,
                                               size_t home, uint64_t seed);
-std::string versionstamp_text(const net::Versionstamp& vs);  // 20 hex digits
+std::string versionstamp_text(const kvmodel::Versionstamp& vs);  // 20 hex digits
 
 }  // namespace jepsen

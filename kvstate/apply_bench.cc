@@ -10,10 +10,11 @@
 #include <thread>
 #include <vector>
 
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 #include "kvstate/snapshot.h"
 #include "kvstate/state_machine.h"
 
+using namespace kvmodel;
 using namespace kvstate;
 using Clock = std::chrono::steady_clock;
 

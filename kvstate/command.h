@@ -5,61 +5,15 @@
 #pragma once
 
 #include <cstdint>
-#include <optional>
 #include <variant>
 #include <vector>
 
 #include "base/bytes.h"
 #include "base/status.h"
-#include "kvstate/value.h"
-#include "kvstate/versionstamp.h"
+#include "kvmodel/atomic_write.h"
+#include "kvmodel/queue.h"
 
 namespace kvstate {
-
-struct Check {
-  base::Bytes key;
-  std::optional<Versionstamp> versionstamp;  // none = the key must not exist
-  friend bool operator==(const Check&, const Check&) = default;
-};
-
-// Numbers are Deno's wire enum values (datapath.proto MutationType).
-enum class MutationKind : uint8_t {
-  kSet = 1,
-  kDelete = 2,
-  kSum = 3,
-  kMax = 4,
-  kMin = 5,
-  kSetSuffixVersionstampedKey = 9,
-};
-
-struct Mutation {
-  MutationKind kind = MutationKind::kSet;
-  base::Bytes key;
-  Value value;                // all kinds but kDelete
-  uint64_t expire_at_ms = 0;  // kSet / kSetSuffixVersionstampedKey; 0 = never
-  base::Bytes sum_min_v8;     // kSum only; empty = none
-  base::Bytes sum_max_v8;
-  bool sum_clamp = false;
-  friend bool operator==(const Mutation&, const Mutation&) = default;
-};
-
-struct Enqueue {
-  base::Bytes payload;  // V8-serialized
-  uint64_t delay_ms = 0;
-  std::vector<base::Bytes> keys_if_undelivered;
-  std::vector<uint32_t> backoff_schedule_ms;  // empty = the default schedule
-  friend bool operator==(const Enqueue&, const Enqueue&) = default;
-};
-
-struct AtomicWrite {
-  uint64_t client_id = 0;
-  uint64_t sequence = 0;  // 0 = no session (not deduplicated)
-  uint64_t now_ms = 0;    // leader's clock at proposal
-  std::vector<Check> checks;
-  std::vector<Mutation> mutations;
-  std::vector<Enqueue> enqueues;
-  friend bool operator==(const AtomicWrite&, const AtomicWrite&) = default;
-};
 
 // Leases up to max_messages due messages (ready_at <= now) to a consumer until
 // now + visibility_ms.
@@ -71,26 +25,6 @@ struct QueueLease {
   friend bool operator==(const QueueLease&, const QueueLease&) = default;
 };
 
-// Message ids are 12 bytes: the enqueuing write's versionstamp ‖ 2-byte enqueue position.
-// A lease token is the versionstamp of the QueueLease command that granted the lease.
-struct QueueAck {
-  base::Bytes message_id;
-  Versionstamp lease_token;
-  friend bool operator==(const QueueAck&, const QueueAck&) = default;
-};
-struct QueueNack {
-  base::Bytes message_id;
-  Versionstamp lease_token;
-  uint64_t now_ms = 0;
-  friend bool operator==(const QueueNack&, const QueueNack&) = default;
-};
-struct QueueExtend {
-  base::Bytes message_id;
-  Versionstamp lease_token;
-  uint64_t now_ms = 0;
-  uint64_t visibility_ms = 0;
-  friend bool operator==(const QueueExtend&, const QueueExtend&) = default;
-};
 // Every lease with deadline <= now counts as a failed delivery (retry or dead-letter).
 struct ExpireLeases {
   uint64_t now_ms = 0;
@@ -105,10 +39,13 @@ struct Noop {
   friend bool operator==(const Noop&, const Noop&) = default;
 };
 
-using Command = std::variant<AtomicWrite, QueueLease, QueueAck, QueueNack, QueueExtend,
-                             ExpireLeases, ExpirySweep, Noop>;
+// A client's atomic write and queue acks are replicated as they are (kvmodel's types), once
+// the proposing node stamped its clock (now_ms) and, for a write without a session, the node's
+// own session into them. The other commands are the leader's services' own.
+using Command =
+    std::variant<kvmodel::AtomicWrite, QueueLease, kvmodel::QueueAck, kvmodel::QueueNack,
+                 kvmodel::QueueExtend, ExpireLeases, ExpirySweep, Noop>;
 
-inline constexpr size_t kMessageIdBytes = 12;
 inline constexpr size_t kBatchCommandsMax = 65536;  // positions are 2 bytes
 
 base::Bytes encode_batch(const std::vector<Command>& commands);

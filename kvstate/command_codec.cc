@@ -1,10 +1,12 @@
 // Binary coding of command batches; the format is kvstate/COMMANDS.md.
 #include <type_traits>
 
+#include "kvmodel/kv_limits.h"
 #include "kvstate/command.h"
-#include "kvstate/kv_limits.h"
 
 namespace kvstate {
+
+using namespace kvmodel;  // the data model this state machine stores
 
 namespace {
 
@@ -195,7 +197,7 @@ Mutation get_mutation(Decoder& d) {
   Mutation m;
   uint8_t kind = d.u8("mutation kind");
   m.kind = static_cast<MutationKind>(kind);
-  if (kind < 1 || (kind > 5 && kind != 9)) d.fail("unknown mutation kind");
+  if (!is_valid_mutation_kind(kind)) d.fail("unknown mutation kind");
   m.key = d.bytes("mutation key");
   switch (m.kind) {
     case MutationKind::kDelete:
@@ -281,7 +283,7 @@ Command get_command(Decoder& d) {
       c.message_id = d.message_id();
       c.lease_token = d.versionstamp("lease token");
       c.now_ms = d.time_ms("now_ms");
-      c.visibility_ms = d.time_ms("visibility_ms");
+      c.visibility_ms = d.u32("visibility_ms");
       return c;
     }
     case CommandType::kExpireLeases:

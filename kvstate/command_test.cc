@@ -3,6 +3,7 @@
 #include "kvstate/command.h"
 #include "kvstate/test_util.h"
 
+using namespace kvmodel;
 using namespace kvstate;
 
 namespace {
@@ -114,6 +115,14 @@ TEST_CASE("commands: malformed batches give a clear error with an offset") {
                                     "03616263"
                                     "00000000000000000000")
                          .value()) == "bad command batch: message id length at offset 7");
+  // An extension's visibility beyond u32 (it is one on the client's wire too).
+  CHECK(decode_error(base::from_hex("0101"
+                                    "05"
+                                    "0c313233343536373839303132"
+                                    "00000000000000090000"
+                                    "00"
+                                    "8080808010")
+                         .value()) == "bad command batch: visibility_ms at offset 32");
   // now_ms beyond 2^53.
   CHECK(decode_error(base::from_hex("0101"
                                     "07"

@@ -4,6 +4,8 @@
 
 namespace kvstate {
 
+using namespace kvmodel;  // the data model this state machine stores
+
 namespace {
 
 // What a stored value or an operand is, for the V8 sum rules.

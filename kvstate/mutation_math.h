@@ -5,12 +5,12 @@
 #pragma once
 
 #include "base/status.h"
-#include "kvstate/value.h"
+#include "kvmodel/value.h"
 
 namespace kvstate {
 
 struct SumArguments {
-  Value operand;
+  kvmodel::Value operand;
   base::Bytes min_v8;  // empty = no lower bound; only for a V8 operand
   base::Bytes max_v8;  // empty = no upper bound; only for a V8 operand
   bool clamp = false;  // out of [min, max]: clamp instead of failing
@@ -18,10 +18,11 @@ struct SumArguments {
 
 // LE64 operand: wrapping u64 add (bounds ignored). V8 operand: BigInt + BigInt or Number +
 // Number with optional bounds; KvU64 + BigInt in [0, 2^64) without bounds adds as u64.
-base::Result<Value> apply_sum(const Value* existing, const SumArguments& args);
+base::Result<kvmodel::Value> apply_sum(const kvmodel::Value* existing, const SumArguments& args);
 
 enum class MinMax { kMin, kMax };
 // Both values must be LE64; unsigned comparison.
-base::Result<Value> apply_min_max(MinMax which, const Value* existing, const Value& operand);
+base::Result<kvmodel::Value> apply_min_max(MinMax which, const kvmodel::Value* existing,
+                                           const kvmodel::Value& operand);
 
 }  // namespace kvstate

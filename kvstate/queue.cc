@@ -2,10 +2,12 @@
 // expiry. Delivery is at least once: a lease that ends without an ack counts as a failure.
 #include <set>
 
-#include "kvstate/kv_limits.h"
+#include "kvstate/state_limits.h"
 #include "kvstate/state_machine.h"
 
 namespace kvstate {
+
+using namespace kvmodel;  // the data model this state machine stores
 
 namespace {
 

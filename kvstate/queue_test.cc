@@ -2,6 +2,7 @@
 
 #include "kvstate/test_util.h"
 
+using namespace kvmodel;
 using namespace kvstate;
 using namespace kvstate::testing;
 using Kind = WriteOutcome::Kind;

@@ -4,12 +4,13 @@
 #include <vector>
 
 #include "base/status.h"
+#include "kvmodel/read.h"
 #include "kvstate/btree.h"
 #include "kvstate/types.h"
 
 namespace kvstate {
 
-base::Result<std::vector<std::vector<ReadEntry>>> read_ranges(const BTree<Entry>& data,
-                                                              const std::vector<ReadRange>& ranges);
+base::Result<std::vector<std::vector<kvmodel::KvEntry>>> read_ranges(
+    const BTree<Entry>& data, const std::vector<kvmodel::ReadRange>& ranges);
 
 }  // namespace kvstate

@@ -6,10 +6,12 @@
 // replica keeps exactly the same sessions.
 #include <algorithm>
 
-#include "kvstate/kv_limits.h"
+#include "kvstate/state_limits.h"
 #include "kvstate/state_machine.h"
 
 namespace kvstate {
+
+using namespace kvmodel;  // the data model this state machine stores
 
 namespace {
 base::Bytes session_key(uint64_t client_id) {

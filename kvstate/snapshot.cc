@@ -3,10 +3,12 @@
 
 #include "base/hash.h"
 #include "kvstate/command.h"
-#include "kvstate/kv_limits.h"
+
 #include "kvstate/read.h"
 
 namespace kvstate {
+
+using namespace kvmodel;  // the data model this state machine stores
 
 namespace {
 
@@ -92,7 +94,7 @@ void put_session_record(base::Bytes& out, std::string_view key, const Session& s
 
 }  // namespace
 
-base::Result<std::vector<std::vector<ReadEntry>>> SnapshotView::read(
+base::Result<std::vector<std::vector<KvEntry>>> SnapshotView::read(
     const std::vector<ReadRange>& ranges) const {
   return read_ranges(data_, ranges);
 }

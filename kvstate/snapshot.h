@@ -29,6 +29,7 @@
 
 #include <functional>
 
+#include "kvmodel/read.h"
 #include "kvstate/btree.h"
 #include "kvstate/state_machine.h"
 #include "kvstate/types.h"
@@ -41,8 +42,8 @@ class SnapshotView {
   size_t key_count() const { return data_.size(); }
 
   // Consistent reads at the snapshot's point; callable from any thread.
-  base::Result<std::vector<std::vector<ReadEntry>>> read(
-      const std::vector<ReadRange>& ranges) const;
+  base::Result<std::vector<std::vector<kvmodel::KvEntry>>> read(
+      const std::vector<kvmodel::ReadRange>& ranges) const;
 
   // Serializes to `sink` in consecutive chunks (each one whole block, about 64 KiB).
   void write(const std::function<void(base::BytesView chunk)>& sink) const;
@@ -54,7 +55,7 @@ class SnapshotView {
   BTree<QueueMessage> queue_;
   BTree<Session> sessions_;
   uint64_t last_applied_index_ = 0;
-  Versionstamp last_versionstamp_;
+  kvmodel::Versionstamp last_versionstamp_;
   uint64_t clock_ms_ = 0;
 };
 

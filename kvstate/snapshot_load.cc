@@ -2,10 +2,12 @@
 // check order and counts, then replace the state in one step.
 #include "base/hash.h"
 #include "kvstate/command.h"
-#include "kvstate/kv_limits.h"
 #include "kvstate/snapshot.h"
+#include "kvstate/state_limits.h"
 
 namespace kvstate {
+
+using namespace kvmodel;  // the data model this state machine stores
 
 namespace {
 

@@ -6,6 +6,7 @@
 
 #include "kvstate/test_util.h"
 
+using namespace kvmodel;
 using namespace kvstate;
 using namespace kvstate::testing;
 

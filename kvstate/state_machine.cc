@@ -5,13 +5,15 @@
 #include <algorithm>
 #include <type_traits>
 
-#include "kvstate/kv_limits.h"
+#include "kvmodel/write_validation.h"
 #include "kvstate/mutation_math.h"
 #include "kvstate/read.h"
 #include "kvstate/snapshot.h"
-#include "kvstate/write_validation.h"
+#include "kvstate/state_limits.h"
 
 namespace kvstate {
+
+using namespace kvmodel;  // the data model this state machine stores
 
 namespace {
 
@@ -289,7 +291,7 @@ void StateMachine::erase_entry(base::BytesView key) {
   data_.erase(key);
 }
 
-base::Result<std::vector<std::vector<ReadEntry>>> StateMachine::read(
+base::Result<std::vector<std::vector<KvEntry>>> StateMachine::read(
     const std::vector<ReadRange>& ranges) const {
   return read_ranges(data_, ranges);
 }

@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "kvmodel/read.h"
 #include "kvstate/btree.h"
 #include "kvstate/command.h"
 #include "kvstate/types.h"
@@ -37,13 +38,13 @@ class StateMachine {
 
   // Applies one command. Versionstamps must strictly increase across calls (ENSUREd).
   // Never fails as a call: problems are outcomes (kError) in the result.
-  CommandResult apply(const Command& command, Versionstamp versionstamp);
+  CommandResult apply(const Command& command, kvmodel::Versionstamp versionstamp);
 
   // A snapshot read of up to 10 ranges [start, end) (spec §4.1, §9.5): each range yields up to
   // `limit` entries in ascending order, or descending when reverse. Expired but unswept keys are
   // returned, as in denokv.
-  base::Result<std::vector<std::vector<ReadEntry>>> read(
-      const std::vector<ReadRange>& ranges) const;
+  base::Result<std::vector<std::vector<kvmodel::KvEntry>>> read(
+      const std::vector<kvmodel::ReadRange>& ranges) const;
   const Entry* get(base::BytesView key) const { return data_.find(key); }
 
   uint64_t last_applied_index() const { return last_applied_index_; }
@@ -77,34 +78,37 @@ class StateMachine {
   // `owned`, when given, is the very command (or write) being applied, handed over by a caller
   // that discards it afterwards (apply_entry's decoded batch): keys and values are moved out of
   // it instead of copied. Read through the const reference, write through `owned` only.
-  CommandResult apply_command(const Command& command, Command* owned, Versionstamp vs);
-  CommandResult apply_atomic_write(const AtomicWrite& write, AtomicWrite* owned, Versionstamp vs);
-  CommandResult apply_write_body(const AtomicWrite& write, AtomicWrite* owned, Versionstamp vs);
-  base::Status stage_mutations(const AtomicWrite& write, Versionstamp vs, Staged& staged) const;
-  void commit_staged(Staged& staged, Versionstamp vs, CommandResult& result);
-  void apply_in_order(const AtomicWrite& write, AtomicWrite* owned, Versionstamp vs,
-                      CommandResult& result);
-  void add_enqueues(const AtomicWrite& write, Versionstamp vs, uint64_t now_ms,
+  CommandResult apply_command(const Command& command, Command* owned, kvmodel::Versionstamp vs);
+  CommandResult apply_atomic_write(const kvmodel::AtomicWrite& write, kvmodel::AtomicWrite* owned,
+                                   kvmodel::Versionstamp vs);
+  CommandResult apply_write_body(const kvmodel::AtomicWrite& write, kvmodel::AtomicWrite* owned,
+                                 kvmodel::Versionstamp vs);
+  base::Status stage_mutations(const kvmodel::AtomicWrite& write, kvmodel::Versionstamp vs,
+                               Staged& staged) const;
+  void commit_staged(Staged& staged, kvmodel::Versionstamp vs, CommandResult& result);
+  void apply_in_order(const kvmodel::AtomicWrite& write, kvmodel::AtomicWrite* owned,
+                      kvmodel::Versionstamp vs, CommandResult& result);
+  void add_enqueues(const kvmodel::AtomicWrite& write, kvmodel::Versionstamp vs, uint64_t now_ms,
                     CommandResult& result);
-  CommandResult apply_expiry_sweep(const ExpirySweep& sweep, Versionstamp vs);
+  CommandResult apply_expiry_sweep(const ExpirySweep& sweep, kvmodel::Versionstamp vs);
 
   // Sessions (session.cc).
   const WriteOutcome* find_session_result(uint64_t client_id, uint64_t sequence,
                                           WriteOutcome& too_old) const;
-  void record_session(uint64_t client_id, uint64_t sequence, Versionstamp vs,
+  void record_session(uint64_t client_id, uint64_t sequence, kvmodel::Versionstamp vs,
                       const WriteOutcome& outcome);
   void expire_sessions();
 
   // Queues (queue.cc).
-  CommandResult apply_lease(const QueueLease& lease, Versionstamp vs);
-  CommandResult apply_ack(const QueueAck& ack, Versionstamp vs);
-  CommandResult apply_nack(const QueueNack& nack, Versionstamp vs);
-  CommandResult apply_extend(const QueueExtend& extend, Versionstamp vs);
-  CommandResult apply_expire_leases(const ExpireLeases& expire, Versionstamp vs);
-  const QueueMessage* find_lease(base::BytesView id, const Versionstamp& token,
+  CommandResult apply_lease(const QueueLease& lease, kvmodel::Versionstamp vs);
+  CommandResult apply_ack(const kvmodel::QueueAck& ack, kvmodel::Versionstamp vs);
+  CommandResult apply_nack(const kvmodel::QueueNack& nack, kvmodel::Versionstamp vs);
+  CommandResult apply_extend(const kvmodel::QueueExtend& extend, kvmodel::Versionstamp vs);
+  CommandResult apply_expire_leases(const ExpireLeases& expire, kvmodel::Versionstamp vs);
+  const QueueMessage* find_lease(base::BytesView id, const kvmodel::Versionstamp& token,
                                  CommandResult& result) const;
-  void fail_delivery(base::BytesView id, QueueMessage message, uint64_t now_ms, Versionstamp vs,
-                     CommandResult& result);
+  void fail_delivery(base::BytesView id, QueueMessage message, uint64_t now_ms,
+                     kvmodel::Versionstamp vs, CommandResult& result);
 
   // Every write to the trees goes through these, which keep the derived indexes in step.
   void put_entry(base::BytesView key, Entry entry);
@@ -121,14 +125,14 @@ class StateMachine {
   BTree<QueueMessage> queue_;  // 12-byte message id -> message
   BTree<Session> sessions_;    // client id (8 bytes big-endian) -> session
   uint64_t last_applied_index_ = 0;
-  Versionstamp last_versionstamp_;
+  kvmodel::Versionstamp last_versionstamp_;
   uint64_t clock_ms_ = 0;
 
   // Derived indexes, rebuilt from the trees after a snapshot load.
   std::set<std::pair<uint64_t, base::Bytes>> expiry_index_;  // (expire_at_ms, key)
   std::set<std::pair<uint64_t, base::Bytes>> ready_index_;   // (ready_at_ms, id), not leased
   std::set<std::pair<uint64_t, base::Bytes>> lease_index_;   // (deadline_ms, id), leased
-  std::map<Versionstamp, uint64_t> session_lru_;             // last_used -> client id
+  std::map<kvmodel::Versionstamp, uint64_t> session_lru_;    // last_used -> client id
 };
 
 }  // namespace kvstate

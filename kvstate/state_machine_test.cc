@@ -6,10 +6,12 @@
 #include <map>
 
 #include "base/rng.h"
-#include "kvstate/kv_limits.h"
+#include "kvmodel/kv_limits.h"
 #include "kvstate/snapshot.h"
+#include "kvstate/state_limits.h"
 #include "kvstate/test_util.h"
 
+using namespace kvmodel;
 using namespace kvstate;
 using namespace kvstate::testing;
 using Kind = WriteOutcome::Kind;
@@ -203,7 +205,7 @@ TEST_CASE("reads: ranges are [start, end), limited, optionally reversed, in one 
                       ReadRange{"b", "b", 5, false}, ReadRange{"c", "a", 5, false},
                       ReadRange{"b", std::string("b\0", 2), 1, false}});
   REQUIRE(r.is_ok());
-  auto keys = [](const std::vector<ReadEntry>& entries) {
+  auto keys = [](const std::vector<KvEntry>& entries) {
     std::string out;
     for (const auto& e : entries) out += e.key;
     return out;

@@ -1,4 +1,5 @@
-// Plain records the state machine stores and returns. No behaviour here.
+// Plain records the state machine stores and returns (what a read returns is kvmodel::KvEntry).
+// No behaviour here.
 #pragma once
 
 #include <cstdint>
@@ -6,15 +7,15 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
-#include "kvstate/value.h"
-#include "kvstate/versionstamp.h"
+#include "kvmodel/value.h"
+#include "kvmodel/versionstamp.h"
 
 namespace kvstate {
 
 // One key's stored state. expire_at_ms == 0 means it never expires.
 struct Entry {
-  Value value;
-  Versionstamp versionstamp;
+  kvmodel::Value value;
+  kvmodel::Versionstamp versionstamp;
   uint64_t expire_at_ms = 0;
   friend bool operator==(const Entry&, const Entry&) = default;
 };
@@ -30,7 +31,7 @@ struct QueueMessage {
   bool leased = false;
   uint64_t consumer_id = 0;
   uint64_t lease_deadline_ms = 0;
-  Versionstamp lease_token;
+  kvmodel::Versionstamp lease_token;
   friend bool operator==(const QueueMessage&, const QueueMessage&) = default;
 };
 
@@ -39,7 +40,7 @@ struct QueueMessage {
 struct WriteOutcome {
   enum class Kind : uint8_t { kCommitted = 0, kCheckFailed = 1, kError = 2 };
   Kind kind = Kind::kCommitted;
-  Versionstamp versionstamp;            // kCommitted
+  kvmodel::Versionstamp versionstamp;   // kCommitted
   std::vector<uint32_t> failed_checks;  // kCheckFailed: indexes into the write's checks
   base::Status error;                   // kError
   friend bool operator==(const WriteOutcome& a, const WriteOutcome& b) {
@@ -51,8 +52,8 @@ struct WriteOutcome {
 
 struct Session {
   uint64_t last_sequence = 0;
-  Versionstamp last_used;     // versionstamp of the last write in this session (LRU order)
-  uint64_t last_used_ms = 0;  // replicated clock at that write (idle expiry)
+  kvmodel::Versionstamp last_used;  // versionstamp of the last write in this session (LRU order)
+  uint64_t last_used_ms = 0;        // replicated clock at that write (idle expiry)
   // (sequence, outcome) of the latest writes, oldest first, at most kSessionResultsKept.
   std::vector<std::pair<uint64_t, WriteOutcome>> recent;
   friend bool operator==(const Session&, const Session&) = default;
@@ -61,7 +62,7 @@ struct Session {
 struct LeasedMessage {
   base::Bytes message_id;
   base::Bytes payload;
-  Versionstamp lease_token;
+  kvmodel::Versionstamp lease_token;
   uint64_t lease_deadline_ms = 0;
   uint32_t delivery = 0;  // 1 for the first delivery
   friend bool operator==(const LeasedMessage&, const LeasedMessage&) = default;
@@ -74,20 +75,6 @@ struct CommandResult {
   std::vector<base::Bytes> changed_keys;
   std::vector<LeasedMessage> leased;  // QueueLease only
   bool queue_changed = false;         // messages were added, leased, retried or removed
-};
-
-struct ReadRange {
-  base::Bytes start;  // inclusive
-  base::Bytes end;    // exclusive
-  uint32_t limit = 1;
-  bool reverse = false;
-};
-
-struct ReadEntry {
-  base::Bytes key;
-  Value value;
-  Versionstamp versionstamp;
-  friend bool operator==(const ReadEntry&, const ReadEntry&) = default;
 };
 
 }  // namespace kvstate

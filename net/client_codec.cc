@@ -4,6 +4,7 @@
 
 #include <cstring>
 
+#include "base/check.h"
 #include "net/client_generated.h"
 
 namespace net {
@@ -11,6 +12,7 @@ namespace fb = raftkv::net::client;
 using flatbuffers::FlatBufferBuilder;
 using flatbuffers::Offset;
 using flatbuffers::Vector;
+using namespace kvmodel;  // the data model the schema encodes
 
 namespace {
 
@@ -22,6 +24,14 @@ template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
 static_assert(static_cast<int>(fb::ErrorCode::MAX) == static_cast<int>(base::Code::kInternal));
+// The schema's enums carry kvmodel's numbers (casts in both directions rely on it).
+static_assert(static_cast<int>(fb::MutationType::SetSuffixVersionstampedKey) ==
+              static_cast<int>(MutationKind::kSetSuffixVersionstampedKey));
+static_assert(static_cast<int>(fb::MutationType::Min) == static_cast<int>(MutationKind::kMin));
+static_assert(static_cast<int>(fb::ValueEncoding::MAX) ==
+              static_cast<int>(kvmodel::ValueEncoding::kBytes));
+static_assert(static_cast<int>(fb::Consistency::Eventual) ==
+              static_cast<int>(kvmodel::Consistency::kEventual));
 
 // ---------------------------------------------------------------- encoding helpers
 
@@ -32,7 +42,7 @@ Offset<Vector<uint8_t>> bytes_or_absent(FlatBufferBuilder& b, base::BytesView s)
   return s.empty() ? 0 : bytes_of(b, s);
 }
 fb::Versionstamp vs_of(const Versionstamp& v) {
-  return fb::Versionstamp(flatbuffers::span<const uint8_t, 10>(v.data(), 10));
+  return fb::Versionstamp(flatbuffers::span<const uint8_t, 10>(v.bytes.data(), 10));
 }
 Offset<fb::KvValue> value_of(FlatBufferBuilder& b, const Value& v) {
   return fb::CreateKvValue(b, static_cast<fb::ValueEncoding>(v.encoding), bytes_of(b, v.data));
@@ -51,6 +61,24 @@ Offset<fb::KvEntry> entry_of(FlatBufferBuilder& b, const KvEntry& e) {
   return fb::CreateKvEntry(b, key, value, &vs);
 }
 
+// The wire's Role numbers: Unknown for a node that could not be asked, Learner for a
+// non-voting member, else the Raft role.
+fb::Role wire_role(const NodeStatus& n) {
+  if (!n.error.empty()) return fb::Role::Unknown;
+  if (n.learner) return fb::Role::Learner;
+  switch (n.role) {
+    case raft::Role::kFollower:
+      return fb::Role::Follower;
+    case raft::Role::kPreCandidate:
+      return fb::Role::PreCandidate;
+    case raft::Role::kCandidate:
+      return fb::Role::Candidate;
+    case raft::Role::kLeader:
+      return fb::Role::Leader;
+  }
+  FATAL("unknown raft role {}", static_cast<int>(n.role));
+}
+
 // ---------------------------------------------------------------- request bodies
 
 Offset<fb::AtomicWrite> encode_atomic(FlatBufferBuilder& b, const AtomicWrite& w) {
@@ -64,10 +92,10 @@ Offset<fb::AtomicWrite> encode_atomic(FlatBufferBuilder& b, const AtomicWrite& w
   std::vector<Offset<fb::Mutation>> mutations;
   for (const Mutation& m : w.mutations) {
     auto key = bytes_of(b, m.key);
-    auto value = m.value ? value_of(b, *m.value) : 0;
-    mutations.push_back(fb::CreateMutation(b, static_cast<fb::MutationType>(m.type), key, value,
-                                           m.expire_at_ms, bytes_or_absent(b, m.sum_min),
-                                           bytes_or_absent(b, m.sum_max), m.sum_clamp));
+    auto value = m.kind == MutationKind::kDelete ? 0 : value_of(b, m.value);
+    mutations.push_back(fb::CreateMutation(b, static_cast<fb::MutationType>(m.kind), key, value,
+                                           m.expire_at_ms, bytes_or_absent(b, m.sum_min_v8),
+                                           bytes_or_absent(b, m.sum_max_v8), m.sum_clamp));
   }
   std::vector<Offset<fb::EnqueueMessage>> enqueues;
   for (const Enqueue& e : w.enqueues) {
@@ -109,15 +137,22 @@ struct RequestEncoder {
             fb::CreateQueueListen(b, b.CreateString(q.consumer), q.max_in_flight, q.visibility_ms)
                 .Union()};
   }
+  // now_ms is the node's stamp, not the client's: it is not on the wire.
   Out operator()(const QueueAck& q) {
-    return {fb::RequestBody::QueueAck, fb::CreateQueueAck(b, bytes_of(b, q.id), q.token).Union()};
+    auto id = bytes_of(b, q.message_id);
+    auto token = vs_of(q.lease_token);
+    return {fb::RequestBody::QueueAck, fb::CreateQueueAck(b, id, &token).Union()};
   }
   Out operator()(const QueueNack& q) {
-    return {fb::RequestBody::QueueNack, fb::CreateQueueNack(b, bytes_of(b, q.id), q.token).Union()};
+    auto id = bytes_of(b, q.message_id);
+    auto token = vs_of(q.lease_token);
+    return {fb::RequestBody::QueueNack, fb::CreateQueueNack(b, id, &token).Union()};
   }
   Out operator()(const QueueExtend& q) {
+    auto id = bytes_of(b, q.message_id);
+    auto token = vs_of(q.lease_token);
     return {fb::RequestBody::QueueExtend,
-            fb::CreateQueueExtend(b, bytes_of(b, q.id), q.token, q.extend_ms).Union()};
+            fb::CreateQueueExtend(b, id, &token, q.visibility_ms).Union()};
   }
   Out operator()(const StatusRequest& s) {
     return {fb::RequestBody::StatusRequest, fb::CreateStatusRequest(b, s.local_only).Union()};
@@ -177,18 +212,18 @@ struct ResponseEncoder {
     return {fb::ResponseBody::WatchEvent, fb::CreateWatchEvent(b, b.CreateVector(entries)).Union()};
   }
   Out operator()(const QueueDelivery& d) {
-    auto id = bytes_of(b, d.id);
+    auto id = bytes_of(b, d.message_id);
+    auto token = vs_of(d.lease_token);
     auto payload = bytes_of(b, d.payload);
     return {fb::ResponseBody::QueueDelivery,
-            fb::CreateQueueDelivery(b, id, d.token, payload, d.attempt).Union()};
+            fb::CreateQueueDelivery(b, id, &token, payload, d.attempt).Union()};
   }
   Out operator()(const StatusResult& s) {
     std::vector<Offset<fb::NodeStatus>> nodes;
     for (const NodeStatus& n : s.nodes) {
-      nodes.push_back(fb::CreateNodeStatus(b, n.id, static_cast<fb::Role>(n.role), n.term, n.leader,
-                                           n.commit, n.applied, n.last_index, n.log_bytes,
-                                           n.last_snapshot_index, b.CreateString(n.address),
-                                           b.CreateString(n.error)));
+      nodes.push_back(fb::CreateNodeStatus(
+          b, n.id, wire_role(n), n.term, n.leader, n.commit, n.applied, n.last_index, n.log_bytes,
+          n.last_snapshot_index, b.CreateString(n.address), b.CreateString(n.error)));
     }
     return {fb::ResponseBody::StatusResult,
             fb::CreateStatusResult(b, b.CreateVector(nodes)).Union()};

@@ -7,33 +7,38 @@
 
 namespace {
 
-net::Versionstamp vs(uint8_t last) { return {0, 0, 0, 0, 0, 0, 0, 9, 0, last}; }
+using kvmodel::MutationKind;
+using kvmodel::Value;
+using kvmodel::ValueEncoding;
+
+kvmodel::Versionstamp vs(uint8_t last) { return kvmodel::Versionstamp::of(9, last); }
 
 std::vector<net::RequestBody> every_request() {
-  net::AtomicWrite write{0xC11E47, 17, {}, {}, {}};
+  kvmodel::AtomicWrite write;
+  write.client_id = 0xC11E47;
+  write.sequence = 17;
   write.checks = {{"k1", vs(1)}, {"k2", std::nullopt}};
-  write.mutations = {
-      {net::MutationType::kSet, "a", net::Value{net::ValueEncoding::kV8, "\xff\x0f\x22"},
-       1700000000000, "", "", false},
-      {net::MutationType::kDelete, "b", std::nullopt, 0, "", "", false},
-      {net::MutationType::kSum, "c", net::Value{net::ValueEncoding::kLe64, std::string(8, '\1')}, 0,
-       "min", "max", true},
-      {net::MutationType::kMin, "d", net::Value{net::ValueEncoding::kLe64, std::string(8, '\2')}, 0,
-       "", "", false},
-      {net::MutationType::kMax, "e", net::Value{net::ValueEncoding::kBytes, ""}, 0, "", "", false},
-      {net::MutationType::kSetSuffixVersionstampedKey, "f",
-       net::Value{net::ValueEncoding::kBytes, "x"}, -1, "", "", false}};
+  write.mutations = {{MutationKind::kSet, "a", Value{ValueEncoding::kV8, "\xff\x0f\x22"},
+                      1700000000000, "", "", false},
+                     {MutationKind::kDelete, "b", {}, 0, "", "", false},
+                     {MutationKind::kSum, "c", Value{ValueEncoding::kLe64, std::string(8, '\1')}, 0,
+                      "min", "max", true},
+                     {MutationKind::kMin, "d", Value{ValueEncoding::kLe64, std::string(8, '\2')}, 0,
+                      "", "", false},
+                     {MutationKind::kMax, "e", Value{ValueEncoding::kBytes, ""}, 0, "", "", false},
+                     {MutationKind::kSetSuffixVersionstampedKey, "f",
+                      Value{ValueEncoding::kBytes, "x"}, UINT64_MAX, "", "", false}};
   write.enqueues = {{"payload", 250, {"dead1", "dead2"}, {100, 1000}}, {"p2", 0, {}, {}}};
-  return {net::SnapshotRead{{{"a", "b", 10, true}, {std::string("\0", 1), "\xff", 1000, false}},
-                            net::Consistency::kEventual},
+  return {kvmodel::SnapshotRead{{{"a", "b", 10, true}, {std::string("\0", 1), "\xff", 1000, false}},
+                                kvmodel::Consistency::kEventual},
           write,
-          net::AtomicWrite{},
+          kvmodel::AtomicWrite{},
           net::Watch{{"k1", "k2"}, vs(3)},
           net::Watch{{"only"}, std::nullopt},
           net::QueueListen{"worker-1", 8, 30000},
-          net::QueueAck{"id-1", 77},
-          net::QueueNack{"id-2", 78},
-          net::QueueExtend{"id-3", 79, 5000},
+          kvmodel::QueueAck{"id-1", vs(77)},
+          kvmodel::QueueNack{"id-2", vs(78), 0},
+          kvmodel::QueueExtend{"id-3", kvmodel::Versionstamp::of(uint64_t{1} << 60, 79), 0, 5000},
           net::StatusRequest{true},
           net::MemberList{},
           net::MemberAdd{4, "127.0.0.1:4604", "127.0.0.1:4504"},
@@ -43,17 +48,20 @@ std::vector<net::RequestBody> every_request() {
 }
 
 std::vector<net::ResponseBody> every_response() {
-  net::KvEntry e1{"k1", {net::ValueEncoding::kV8, "v1"}, vs(1)};
-  net::KvEntry e2{"k2", {net::ValueEncoding::kBytes, ""}, vs(2)};
+  kvmodel::KvEntry e1{"k1", {ValueEncoding::kV8, "v1"}, vs(1)};
+  kvmodel::KvEntry e2{"k2", {ValueEncoding::kBytes, ""}, vs(2)};
   return {
       net::SnapshotReadResult{{{e1, e2}, {}}, true},
       net::AtomicWriteResult{true, vs(5), {}},
       net::AtomicWriteResult{false, std::nullopt, {0, 2}},
       net::WatchEvent{{{"k1", e1}, {"gone", std::nullopt}}},
-      net::QueueDelivery{"msg-1", 99, "payload", 3},
+      net::QueueDelivery{"msg-1", vs(99), "payload", 3},
       net::StatusResult{
-          {{1, net::Role::kLeader, 5, 1, 100, 99, 101, 4096, 50, "127.0.0.1:4501", ""},
-           {2, net::Role::kUnknown, 0, 0, 0, 0, 0, 0, 0, "127.0.0.1:4502", "connection refused"}}},
+          {{1, raft::Role::kLeader, false, 5, 1, 100, 99, 101, 4096, 50, "127.0.0.1:4501", ""},
+           {3, raft::Role::kCandidate, false, 6, 0, 90, 90, 91, 0, 0, "127.0.0.1:4503", ""},
+           {4, raft::Role::kFollower, true, 5, 1, 100, 99, 101, 0, 0, "127.0.0.1:4504", ""},
+           {2, raft::Role::kFollower, false, 0, 0, 0, 0, 0, 0, 0, "127.0.0.1:4502",
+            "connection refused"}}},
       net::MemberListResult{
           {{1, net::MemberRole::kVoter, "p1", "c1"}, {4, net::MemberRole::kLearner, "p4", "c4"}}},
       net::Ok{},
@@ -118,7 +126,7 @@ TEST_CASE("client codec: requests and responses are not mistaken for each other'
 
 TEST_CASE("client codec: unknown mutation types and value encodings are rejected") {
   namespace fb = raftkv::net::client;
-  for (int type : {6, 7, 8, 10, 255}) {
+  for (int type : {0, 6, 7, 8, 10, 255}) {
     CAPTURE(type);
     flatbuffers::FlatBufferBuilder b;
     auto m = fb::CreateMutation(b, static_cast<fb::MutationType>(type), u8(b, "k"));
@@ -128,17 +136,57 @@ TEST_CASE("client codec: unknown mutation types and value encodings are rejected
     REQUIRE_FALSE(decoded.is_ok());
     CHECK(decoded.status().message().find("unknown mutation type") != std::string::npos);
   }
-  flatbuffers::FlatBufferBuilder b;
-  auto value = fb::CreateKvValue(b, static_cast<fb::ValueEncoding>(4));
-  auto m = fb::CreateMutation(b, fb::MutationType::Set, u8(b, "k"), value);
-  auto w = fb::CreateAtomicWrite(b, 1, 1, 0, b.CreateVector(std::vector{m}));
-  b.Finish(fb::CreateRequest(b, 1, fb::RequestBody::AtomicWrite, w.Union()));
-  CHECK_FALSE(net::decode_request(view(b)).is_ok());
+  for (int encoding : {0, 4}) {
+    CAPTURE(encoding);
+    flatbuffers::FlatBufferBuilder b;
+    auto value = fb::CreateKvValue(b, static_cast<fb::ValueEncoding>(encoding));
+    auto m = fb::CreateMutation(b, fb::MutationType::Set, u8(b, "k"), value);
+    auto w = fb::CreateAtomicWrite(b, 1, 1, 0, b.CreateVector(std::vector{m}));
+    b.Finish(fb::CreateRequest(b, 1, fb::RequestBody::AtomicWrite, w.Union()));
+    auto decoded = net::decode_request(view(b));
+    REQUIRE_FALSE(decoded.is_ok());
+    CHECK(decoded.status().message().find("unknown value encoding") != std::string::npos);
+  }
+}
+
+TEST_CASE(
+    "client codec: a set without a value and a queue ack without a lease token are rejected") {
+  namespace fb = raftkv::net::client;
+  {
+    flatbuffers::FlatBufferBuilder b;
+    auto m = fb::CreateMutation(b, fb::MutationType::Sum, u8(b, "k"));
+    auto w = fb::CreateAtomicWrite(b, 1, 1, 0, b.CreateVector(std::vector{m}));
+    b.Finish(fb::CreateRequest(b, 1, fb::RequestBody::AtomicWrite, w.Union()));
+    auto decoded = net::decode_request(view(b));
+    REQUIRE_FALSE(decoded.is_ok());
+    CHECK(decoded.status().message() == "client frame: missing value");
+  }
+  {
+    // A delete needs none; one sent anyway is ignored.
+    flatbuffers::FlatBufferBuilder b;
+    auto value = fb::CreateKvValue(b, fb::ValueEncoding::V8, u8(b, "v"));
+    auto m = fb::CreateMutation(b, fb::MutationType::Delete, u8(b, "k"), value);
+    auto w = fb::CreateAtomicWrite(b, 1, 1, 0, b.CreateVector(std::vector{m}));
+    b.Finish(fb::CreateRequest(b, 1, fb::RequestBody::AtomicWrite, w.Union()));
+    auto decoded = net::decode_request(view(b));
+    REQUIRE(decoded.is_ok());
+    const auto& mutation = std::get<kvmodel::AtomicWrite>(decoded->body).mutations.at(0);
+    CHECK(mutation.kind == MutationKind::kDelete);
+    CHECK(mutation.value == Value{});
+  }
+  {
+    flatbuffers::FlatBufferBuilder b;
+    auto ack = fb::CreateQueueAck(b, u8(b, "123456789012"));
+    b.Finish(fb::CreateRequest(b, 1, fb::RequestBody::QueueAck, ack.Union()));
+    auto decoded = net::decode_request(view(b));
+    REQUIRE_FALSE(decoded.is_ok());
+    CHECK(decoded.status().message() == "client frame: queue ack without a lease token");
+  }
 }
 
 TEST_CASE(
     "client codec: inconsistent responses are rejected (ok without versionstamp, half "
-    "watch entries, error code ok)") {
+    "watch entries, role unknown without an error, error code ok)") {
   namespace fb = raftkv::net::client;
   {
     flatbuffers::FlatBufferBuilder b;
@@ -156,6 +204,13 @@ TEST_CASE(
   }
   {
     flatbuffers::FlatBufferBuilder b;
+    auto node = fb::CreateNodeStatus(b, 1, fb::Role::Unknown);
+    auto status = fb::CreateStatusResult(b, b.CreateVector(std::vector{node}));
+    b.Finish(fb::CreateResponse(b, 1, fb::ResponseBody::StatusResult, status.Union()));
+    CHECK_FALSE(net::decode_response(view(b)).is_ok());
+  }
+  {
+    flatbuffers::FlatBufferBuilder b;
     auto error = fb::CreateError(b, fb::ErrorCode::Ok, b.CreateString("fine?"));
     b.Finish(fb::CreateResponse(b, 1, fb::ResponseBody::Error, error.Union()));
     CHECK_FALSE(net::decode_response(view(b)).is_ok());
@@ -165,10 +220,34 @@ TEST_CASE(
 TEST_CASE("client types: stream-opening requests and final responses are classified") {
   CHECK(net::opens_stream(net::Watch{}));
   CHECK(net::opens_stream(net::QueueListen{}));
-  CHECK_FALSE(net::opens_stream(net::SnapshotRead{}));
+  CHECK_FALSE(net::opens_stream(kvmodel::SnapshotRead{}));
   CHECK_FALSE(net::is_final(net::WatchEvent{}));
   CHECK_FALSE(net::is_final(net::QueueDelivery{}));
   CHECK(net::is_final(net::StreamEnd{}));
   CHECK(net::is_final(net::Error{}));
   CHECK(net::is_final(net::AtomicWriteResult{}));
+}
+
+TEST_CASE("client codec: status roles keep their wire numbers; a learner is a flag in NodeStatus") {
+  namespace fb = raftkv::net::client;
+  auto wire_role = [](const net::NodeStatus& n) {
+    base::Bytes payload = net::encode_response(net::Response{1, net::StatusResult{{n}}});
+    const auto* r = flatbuffers::GetRoot<fb::Response>(payload.data());
+    return static_cast<int>(r->body_as_StatusResult()->nodes()->Get(0)->role());
+  };
+  net::NodeStatus n;
+  CHECK(wire_role(n) == 1);
+  n.role = raft::Role::kPreCandidate;
+  CHECK(wire_role(n) == 2);
+  n.role = raft::Role::kCandidate;
+  CHECK(wire_role(n) == 3);
+  n.role = raft::Role::kLeader;
+  CHECK(wire_role(n) == 4);
+  CHECK(net::role_name(n) == "leader");
+  n.role = raft::Role::kFollower;
+  n.learner = true;
+  CHECK(wire_role(n) == 5);
+  CHECK(net::role_name(n) == "learner");
+  n.error = "connection refused";
+  CHECK(wire_role(n) == 0);
 }

@@ -9,14 +9,9 @@
 namespace net {
 namespace fb = raftkv::net::client;
 using flatbuffers::Vector;
+using namespace kvmodel;  // the data model the schema encodes
 
 namespace {
-
-bool known_mutation_type(fb::MutationType type) {
-  const auto n = static_cast<uint8_t>(type);
-  return n <= static_cast<uint8_t>(fb::MutationType::Min) ||
-         type == fb::MutationType::SetSuffixVersionstampedKey;
-}
 
 // Decoding collects the first schema violation in `error` and keeps going with defaults, so each
 // field stays one line; the caller turns a set error into a corruption Status.
@@ -33,8 +28,15 @@ struct Decoder {
   static std::string str(const flatbuffers::String* s) { return s ? s->str() : std::string(); }
   static Versionstamp vs(const fb::Versionstamp& v) {
     Versionstamp out;
-    std::memcpy(out.data(), v.bytes()->Data(), out.size());
+    std::memcpy(out.bytes.data(), v.bytes()->Data(), out.bytes.size());
     return out;
+  }
+  Versionstamp required_vs(const fb::Versionstamp* v, const char* what) {
+    if (v == nullptr) {
+      fail(fmt::format("{} without a lease token", what));
+      return {};
+    }
+    return vs(*v);
   }
   static std::optional<Versionstamp> maybe_vs(const fb::Versionstamp* v) {
     if (v == nullptr) return std::nullopt;
@@ -54,7 +56,11 @@ struct Decoder {
       fail("missing value");
       return {};
     }
-    auto encoding = enum_in_range(v->encoding(), fb::ValueEncoding::MAX, "value encoding");
+    const auto encoding = static_cast<uint8_t>(v->encoding());
+    if (!kvmodel::is_valid_value_encoding(encoding)) {
+      fail(fmt::format("unknown value encoding {}", encoding));
+      return {};
+    }
     return Value{static_cast<ValueEncoding>(encoding), bytes(v->data())};
   }
   std::vector<base::Bytes> keys(const Vector<flatbuffers::Offset<fb::KeyBytes>>* v) {
@@ -85,25 +91,32 @@ struct Decoder {
 
   // ------------------------------------------------------------ requests
 
+  Mutation mutation(const fb::Mutation& m) {
+    Mutation x;
+    const auto kind = static_cast<uint8_t>(m.type());
+    if (!kvmodel::is_valid_mutation_kind(kind)) {
+      fail(fmt::format("unknown mutation type {}", kind));
+      return x;
+    }
+    x.kind = static_cast<MutationKind>(kind);
+    x.key = bytes(m.key());
+    // A delete has no value (one sent anyway is ignored); every other kind needs one.
+    if (x.kind != MutationKind::kDelete) x.value = value(m.value());
+    x.expire_at_ms = m.expire_at_ms();
+    x.sum_min_v8 = bytes(m.sum_min());
+    x.sum_max_v8 = bytes(m.sum_max());
+    x.sum_clamp = m.sum_clamp();
+    return x;
+  }
+
   AtomicWrite atomic(const fb::AtomicWrite& w) {
-    AtomicWrite out{w.client_id(), w.sequence(), {}, {}, {}};
+    AtomicWrite out;
+    out.client_id = w.client_id();
+    out.sequence = w.sequence();
     out.checks = list(w.checks(), [&](const fb::Check& c) {
       return Check{bytes(c.key()), maybe_vs(c.versionstamp())};
     });
-    out.mutations = list(w.mutations(), [&](const fb::Mutation& m) {
-      Mutation x;
-      x.type = static_cast<MutationType>(m.type());
-      if (!known_mutation_type(m.type())) {
-        fail(fmt::format("unknown mutation type {}", static_cast<int>(m.type())));
-      }
-      x.key = bytes(m.key());
-      if (m.value() != nullptr) x.value = value(m.value());
-      x.expire_at_ms = m.expire_at_ms();
-      x.sum_min = bytes(m.sum_min());
-      x.sum_max = bytes(m.sum_max());
-      x.sum_clamp = m.sum_clamp();
-      return x;
-    });
+    out.mutations = list(w.mutations(), [&](const fb::Mutation& m) { return mutation(m); });
     out.enqueues = list(w.enqueues(), [&](const fb::EnqueueMessage& e) {
       return Enqueue{bytes(e.payload()), e.delay_ms(), keys(e.keys_if_undelivered()),
                      scalars(e.backoff_schedule())};
@@ -120,7 +133,7 @@ struct Decoder {
         out.ranges = list(s->ranges(), [](const fb::ReadRange& x) {
           return ReadRange{bytes(x.start()), bytes(x.end()), x.limit(), x.reverse()};
         });
-        out.consistency = static_cast<Consistency>(
+        out.consistency = static_cast<kvmodel::Consistency>(
             enum_in_range(s->consistency(), fb::Consistency::MAX, "consistency"));
         return out;
       }
@@ -136,15 +149,16 @@ struct Decoder {
       }
       case T::QueueAck: {
         const auto* q = r.body_as_QueueAck();
-        return QueueAck{bytes(q->id()), q->token()};
+        return QueueAck{bytes(q->message_id()), required_vs(q->lease_token(), "queue ack")};
       }
       case T::QueueNack: {
         const auto* q = r.body_as_QueueNack();
-        return QueueNack{bytes(q->id()), q->token()};
+        return QueueNack{bytes(q->message_id()), required_vs(q->lease_token(), "queue nack"), 0};
       }
       case T::QueueExtend: {
         const auto* q = r.body_as_QueueExtend();
-        return QueueExtend{bytes(q->id()), q->token(), q->extend_ms()};
+        return QueueExtend{bytes(q->message_id()), required_vs(q->lease_token(), "queue extend"), 0,
+                           q->visibility_ms()};
       }
       case T::StatusRequest:
         return StatusRequest{r.body_as_StatusRequest()->local_only()};
@@ -184,17 +198,40 @@ struct Decoder {
   }
 
   NodeStatus node_status(const fb::NodeStatus& n) {
-    return NodeStatus{n.id(),
-                      static_cast<Role>(enum_in_range(n.role(), fb::Role::MAX, "role")),
-                      n.term(),
-                      n.leader(),
-                      n.commit(),
-                      n.applied(),
-                      n.last_index(),
-                      n.log_bytes(),
-                      n.last_snapshot_index(),
-                      str(n.address()),
-                      str(n.error())};
+    // The role and learner flag follow from the wire's role below.
+    NodeStatus out{n.id(),
+                   raft::Role::kFollower,
+                   false,
+                   n.term(),
+                   n.leader(),
+                   n.commit(),
+                   n.applied(),
+                   n.last_index(),
+                   n.log_bytes(),
+                   n.last_snapshot_index(),
+                   str(n.address()),
+                   str(n.error())};
+    switch (enum_in_range(n.role(), fb::Role::MAX, "role")) {
+      case fb::Role::Unknown:
+        if (out.error.empty()) fail("node status with role unknown and no error");
+        break;
+      case fb::Role::Follower:
+        out.role = raft::Role::kFollower;
+        break;
+      case fb::Role::PreCandidate:
+        out.role = raft::Role::kPreCandidate;
+        break;
+      case fb::Role::Candidate:
+        out.role = raft::Role::kCandidate;
+        break;
+      case fb::Role::Leader:
+        out.role = raft::Role::kLeader;
+        break;
+      case fb::Role::Learner:
+        out.learner = true;
+        break;
+    }
+    return out;
   }
 
   Error error_body(const fb::Error& e) {
@@ -232,7 +269,8 @@ ResponseBody Decoder::response_body(const fb::Response& r) {
       return watch_event(*r.body_as_WatchEvent());
     case T::QueueDelivery: {
       const auto* d = r.body_as_QueueDelivery();
-      return QueueDelivery{bytes(d->id()), d->token(), bytes(d->payload()), d->attempt()};
+      return QueueDelivery{bytes(d->message_id()), required_vs(d->lease_token(), "queue delivery"),
+                           bytes(d->payload()), d->attempt()};
     }
     case T::StatusResult: {
       StatusResult out;

@@ -10,22 +10,8 @@ bool is_final(const ResponseBody& body) {
   return !std::holds_alternative<WatchEvent>(body) && !std::holds_alternative<QueueDelivery>(body);
 }
 
-std::string_view role_name(Role role) {
-  switch (role) {
-    case Role::kUnknown:
-      return "unknown";
-    case Role::kFollower:
-      return "follower";
-    case Role::kPreCandidate:
-      return "pre-candidate";
-    case Role::kCandidate:
-      return "candidate";
-    case Role::kLeader:
-      return "leader";
-    case Role::kLearner:
-      return "learner";
-  }
-  return "unknown";
+std::string_view role_name(const NodeStatus& status) {
+  return status.learner ? "learner" : raft::role_name(status.role);
 }
 
 }  // namespace net

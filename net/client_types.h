@@ -1,8 +1,11 @@
 // The client protocol (net/client.fbs) as plain C++ values. node/ and cli/ build and read these;
-// only net/client_codec.cc touches flatbuffers. Field meanings are documented in client.fbs.
+// only net/client_codec.cc and client_decode.cc touch flatbuffers. Field meanings are documented
+// in client.fbs. The Deno KV data model inside requests and responses (keys, values,
+// versionstamps, reads, atomic writes, queue acks) is kvmodel's; what is defined here is only
+// this protocol's own: the request/response variants, watch and queue streams, status,
+// membership, errors and leader hints.
 #pragma once
 
-#include <array>
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -11,93 +14,18 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
+#include "kvmodel/atomic_write.h"
+#include "kvmodel/queue.h"
+#include "kvmodel/read.h"
+#include "raft/types.h"
 
 namespace net {
 
-// 8 bytes big-endian Raft index, 2 bytes big-endian position in the entry.
-using Versionstamp = std::array<uint8_t, 10>;
-
-enum class ValueEncoding : uint8_t { kUnspecified = 0, kV8 = 1, kLe64 = 2, kBytes = 3 };
-
-struct Value {
-  ValueEncoding encoding = ValueEncoding::kUnspecified;
-  base::Bytes data;
-  friend bool operator==(const Value&, const Value&) = default;
-};
-
-struct KvEntry {
-  base::Bytes key;
-  Value value;
-  Versionstamp versionstamp{};
-  friend bool operator==(const KvEntry&, const KvEntry&) = default;
-};
-
 // ---------------------------------------------------------------- requests
-
-enum class Consistency : uint8_t { kStrong = 0, kEventual = 1 };
-
-struct ReadRange {
-  base::Bytes start;  // inclusive
-  base::Bytes end;    // exclusive
-  uint32_t limit = 1;
-  bool reverse = false;
-  friend bool operator==(const ReadRange&, const ReadRange&) = default;
-};
-
-struct SnapshotRead {
-  std::vector<ReadRange> ranges;
-  Consistency consistency = Consistency::kStrong;
-  friend bool operator==(const SnapshotRead&, const SnapshotRead&) = default;
-};
-
-struct Check {
-  base::Bytes key;
-  std::optional<Versionstamp> versionstamp;  // nullopt: the key must not exist
-  friend bool operator==(const Check&, const Check&) = default;
-};
-
-// Numbers match Deno KV's MutationType.
-enum class MutationType : uint8_t {
-  kUnspecified = 0,
-  kSet = 1,
-  kDelete = 2,
-  kSum = 3,
-  kMax = 4,
-  kMin = 5,
-  kSetSuffixVersionstampedKey = 9,
-};
-
-struct Mutation {
-  MutationType type = MutationType::kUnspecified;
-  base::Bytes key;
-  std::optional<Value> value;  // nullopt for delete
-  int64_t expire_at_ms = 0;    // 0 = never
-  base::Bytes sum_min;
-  base::Bytes sum_max;
-  bool sum_clamp = false;
-  friend bool operator==(const Mutation&, const Mutation&) = default;
-};
-
-struct Enqueue {
-  base::Bytes payload;
-  uint64_t delay_ms = 0;
-  std::vector<base::Bytes> keys_if_undelivered;
-  std::vector<uint32_t> backoff_schedule_ms;  // empty = the default schedule
-  friend bool operator==(const Enqueue&, const Enqueue&) = default;
-};
-
-struct AtomicWrite {
-  uint64_t client_id = 0;
-  uint64_t sequence = 0;
-  std::vector<Check> checks;
-  std::vector<Mutation> mutations;
-  std::vector<Enqueue> enqueues;
-  friend bool operator==(const AtomicWrite&, const AtomicWrite&) = default;
-};
 
 struct Watch {
   std::vector<base::Bytes> keys;
-  std::optional<Versionstamp> min_versionstamp;
+  std::optional<kvmodel::Versionstamp> min_versionstamp;
   friend bool operator==(const Watch&, const Watch&) = default;
 };
 
@@ -106,23 +34,6 @@ struct QueueListen {
   uint32_t max_in_flight = 1;
   uint32_t visibility_ms = 5000;
   friend bool operator==(const QueueListen&, const QueueListen&) = default;
-};
-
-struct QueueAck {
-  base::Bytes id;
-  uint64_t token = 0;
-  friend bool operator==(const QueueAck&, const QueueAck&) = default;
-};
-struct QueueNack {
-  base::Bytes id;
-  uint64_t token = 0;
-  friend bool operator==(const QueueNack&, const QueueNack&) = default;
-};
-struct QueueExtend {
-  base::Bytes id;
-  uint64_t token = 0;
-  uint32_t extend_ms = 0;  // 0 = the listener's visibility_ms
-  friend bool operator==(const QueueExtend&, const QueueExtend&) = default;
 };
 
 struct StatusRequest {
@@ -151,9 +62,11 @@ struct Cancel {
   friend bool operator==(const Cancel&, const Cancel&) = default;
 };
 
+// The data-path requests are kvmodel's types; the rest is this protocol's own.
 using RequestBody =
-    std::variant<SnapshotRead, AtomicWrite, Watch, QueueListen, QueueAck, QueueNack, QueueExtend,
-                 StatusRequest, MemberList, MemberAdd, MemberRemove, LeaderTransfer, Cancel>;
+    std::variant<kvmodel::SnapshotRead, kvmodel::AtomicWrite, Watch, QueueListen, kvmodel::QueueAck,
+                 kvmodel::QueueNack, kvmodel::QueueExtend, StatusRequest, MemberList, MemberAdd,
+                 MemberRemove, LeaderTransfer, Cancel>;
 
 struct Request {
   uint64_t id = 0;
@@ -167,21 +80,21 @@ bool opens_stream(const RequestBody& body);
 // ---------------------------------------------------------------- responses
 
 struct SnapshotReadResult {
-  std::vector<std::vector<KvEntry>> ranges;  // same order as the request's ranges
+  std::vector<std::vector<kvmodel::KvEntry>> ranges;  // same order as the request's ranges
   bool strongly_consistent = false;
   friend bool operator==(const SnapshotReadResult&, const SnapshotReadResult&) = default;
 };
 
 struct AtomicWriteResult {
   bool ok = false;
-  std::optional<Versionstamp> versionstamp;  // set iff ok
+  std::optional<kvmodel::Versionstamp> versionstamp;  // set iff ok
   std::vector<uint32_t> failed_checks;
   friend bool operator==(const AtomicWriteResult&, const AtomicWriteResult&) = default;
 };
 
 struct WatchEntry {
   base::Bytes key;
-  std::optional<KvEntry> entry;  // nullopt: the key does not exist; else entry->key == key
+  std::optional<kvmodel::KvEntry> entry;  // nullopt: the key does not exist; else entry->key == key
   friend bool operator==(const WatchEntry&, const WatchEntry&) = default;
 };
 struct WatchEvent {
@@ -189,27 +102,22 @@ struct WatchEvent {
   friend bool operator==(const WatchEvent&, const WatchEvent&) = default;
 };
 
+// The consumer finishes it with a kvmodel::QueueAck / QueueNack / QueueExtend quoting
+// message_id and lease_token.
 struct QueueDelivery {
-  base::Bytes id;
-  uint64_t token = 0;
+  base::Bytes message_id;
+  kvmodel::Versionstamp lease_token;
   base::Bytes payload;
   uint32_t attempt = 1;
   friend bool operator==(const QueueDelivery&, const QueueDelivery&) = default;
 };
 
-enum class Role : uint8_t {
-  kUnknown = 0,
-  kFollower = 1,
-  kPreCandidate = 2,
-  kCandidate = 3,
-  kLeader = 4,
-  kLearner = 5,
-};
-std::string_view role_name(Role role);
-
+// One node's view of itself. A node that could not be asked has `error` set and nothing else
+// but id and address.
 struct NodeStatus {
   uint64_t id = 0;
-  Role role = Role::kUnknown;
+  raft::Role role = raft::Role::kFollower;
+  bool learner = false;  // a non-voting member (its role is then kFollower)
   uint64_t term = 0;
   uint64_t leader = 0;
   uint64_t commit = 0;
@@ -221,6 +129,9 @@ struct NodeStatus {
   std::string error;  // why the node could not be asked; empty when it answered
   friend bool operator==(const NodeStatus&, const NodeStatus&) = default;
 };
+// "leader", "follower", "pre-candidate", "candidate" or "learner" (as `kv status` prints them).
+std::string_view role_name(const NodeStatus& status);
+
 struct StatusResult {
   std::vector<NodeStatus> nodes;
   friend bool operator==(const StatusResult&, const StatusResult&) = default;
@@ -257,6 +168,9 @@ struct Error {
   std::optional<LeaderHint> leader_hint;
   friend bool operator==(const Error&, const Error&) = default;
 
+  static Error of(const base::Status& status) {
+    return Error{status.code(), status.message(), std::nullopt};
+  }
   base::Status to_status() const { return base::Status(code, message); }
 };
 

@@ -13,12 +13,12 @@
 int main(int argc, char** argv) {
   const long frames = argc > 1 ? std::atol(argv[1]) : 1'000'000;
   // ~100 bytes of user data: a 20-byte key, a 70-byte V8 value, one check on the same key.
-  net::AtomicWrite write;
+  kvmodel::AtomicWrite write;
   write.client_id = 0x1234'5678'9abc'def0;
   write.checks.push_back({std::string(20, 'k'), std::nullopt});
-  write.mutations.push_back({net::MutationType::kSet, std::string(20, 'k'),
-                             net::Value{net::ValueEncoding::kV8, std::string(70, 'v')}, 0, "", "",
-                             false});
+  write.mutations.push_back({kvmodel::MutationKind::kSet, std::string(20, 'k'),
+                             kvmodel::Value{kvmodel::ValueEncoding::kV8, std::string(70, 'v')}, 0,
+                             "", "", false});
   net::FrameDecoder decoder(net::kFramePayloadMaxBytes, net::verify_request);
   size_t frame_bytes = 0;
   uint64_t checksum = 0;  // consumes results so the optimizer cannot drop the work
@@ -33,7 +33,7 @@ int main(int argc, char** argv) {
     if (!payload.is_ok() || !payload->has_value()) return 1;
     auto request = net::decode_request(**payload);
     if (!request.is_ok()) return 1;
-    checksum += std::get<net::AtomicWrite>(request->body).sequence;
+    checksum += std::get<kvmodel::AtomicWrite>(request->body).sequence;
   }
   const double seconds =
       std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();

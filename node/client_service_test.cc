@@ -38,7 +38,7 @@ struct Server {
       auto guard = asio::make_work_guard(io);
       io.run();
     });
-    REQUIRE(eventually([&] { return node->status().role == net::Role::kLeader; }));
+    REQUIRE(eventually([&] { return node->status().role == raft::Role::kLeader; }));
   }
   ~Server() {
     node->stop(false);
@@ -108,8 +108,8 @@ TEST_CASE("client service: a closed connection's queue listener gets no more mes
   REQUIRE(live.connect(server.address).is_ok());
   live.open_stream(net::QueueListen{"live", 1, 5000}, into(live_stream));
   REQUIRE(live.call(net::MemberList{}, 10s).is_ok());
-  net::AtomicWrite enqueue;
-  enqueue.enqueues.push_back(net::Enqueue{"job", 0, {}, {}});
+  kvmodel::AtomicWrite enqueue;
+  enqueue.enqueues.push_back(kvmodel::Enqueue{"job", 0, {}, {}});
   REQUIRE(live.call(enqueue, 10s).is_ok());
   // Had the closed listener still counted, it (the older consumer) would have been leased the
   // message first and this delivery would be a redelivery after its 5 s lease.

@@ -49,7 +49,7 @@ TEST_CASE(
   REQUIRE(eventually([&] { return writer.acknowledged() >= 20; }));
   // The new node holds data written before it joined (from the snapshot) and after.
   REQUIRE(eventually(
-      [&] { return read_value(c, 4, k("pre0"), net::Consistency::kEventual).has_value(); }));
+      [&] { return read_value(c, 4, k("pre0"), kvmodel::Consistency::kEventual).has_value(); }));
   CHECK(read_value(c, 4, k("pre99")) == std::optional<std::string>("v"));
   writer.stop();
   writer.check_all_readable(4);
@@ -123,7 +123,7 @@ TEST_CASE("membership: removing a follower, then the leader, leaves a working cl
   raft::NodeId survivor = after->members[0].id;
   CHECK(survivor != leader);
   CHECK(survivor != follower);
-  REQUIRE(eventually([&] { return c.node(survivor).status().role == net::Role::kLeader; }));
+  REQUIRE(eventually([&] { return c.node(survivor).status().role == raft::Role::kLeader; }));
   before = writer.acknowledged();
   REQUIRE(eventually([&] { return writer.acknowledged() >= before + 5; }));
   writer.stop();
@@ -143,11 +143,11 @@ TEST_CASE("leadership: transfer moves leadership to the named voter, or to a cau
   // Ok means the target took over (the leader saw it lead a newer term).
   auto moved = c.call(leader, net::LeaderTransfer{target});
   REQUIRE(std::holds_alternative<net::Ok>(moved));
-  CHECK(c.node(leader).status().role != net::Role::kLeader);
+  CHECK(c.node(leader).status().role != raft::Role::kLeader);
   raft::NodeId current = c.wait_leader();
   auto any = c.call(current, net::LeaderTransfer{0});
   REQUIRE(std::holds_alternative<net::Ok>(any));
-  CHECK(c.node(current).status().role != net::Role::kLeader);
+  CHECK(c.node(current).status().role != raft::Role::kLeader);
   auto not_voter = c.call(c.wait_leader(), net::LeaderTransfer{9});
   REQUIRE(std::holds_alternative<net::Error>(not_voter));
   CHECK(std::get<net::Error>(not_voter).code == base::Code::kInvalidArgument);
@@ -168,7 +168,7 @@ TEST_CASE("in-memory: a single-node cluster leads at once and serves writes, wat
   REQUIRE(created.is_ok());
   node::Node& n = **created;
   n.start();
-  REQUIRE(eventually([&] { return n.status().role == net::Role::kLeader; }, 5000ms));
+  REQUIRE(eventually([&] { return n.status().role == raft::Role::kLeader; }, 5000ms));
   auto call = [&](net::RequestBody request) {
     auto promise = std::make_shared<std::promise<net::ResponseBody>>();
     auto future = promise->get_future();
@@ -190,8 +190,8 @@ TEST_CASE("in-memory: a single-node cluster leads at once and serves writes, wat
   CHECK(saw_value);
   StreamCollector listener;
   n.submit(net::QueueListen{"t", 1, 5000}, listener.reply(), {1, 2});
-  net::AtomicWrite enqueue;
-  enqueue.enqueues.push_back(net::Enqueue{"job", 0, {}, {}});
+  kvmodel::AtomicWrite enqueue;
+  enqueue.enqueues.push_back(kvmodel::Enqueue{"job", 0, {}, {}});
   REQUIRE(std::holds_alternative<net::AtomicWriteResult>(call(enqueue)));
   auto d = listener.next();
   REQUIRE(d.has_value());

@@ -7,7 +7,6 @@
 
 #include "base/log.h"
 #include "kvstate/snapshot.h"
-#include "node/convert.h"
 #include "node/member_context.h"
 #include "node/snapshot_payload.h"
 #include "wal/fault_env.h"
@@ -414,22 +413,9 @@ net::NodeStatus Node::local_status() const {
   raft::NodeStatus st = raft_->status();
   net::NodeStatus out;
   out.id = options_.id;
-  switch (st.role) {
-    case raft::Role::kFollower:
-      out.role = net::Role::kFollower;
-      break;
-    case raft::Role::kPreCandidate:
-      out.role = net::Role::kPreCandidate;
-      break;
-    case raft::Role::kCandidate:
-      out.role = net::Role::kCandidate;
-      break;
-    case raft::Role::kLeader:
-      out.role = net::Role::kLeader;
-      break;
-  }
+  out.role = st.role;
   for (raft::NodeId l : st.conf.learners)
-    if (l == options_.id) out.role = net::Role::kLearner;
+    if (l == options_.id) out.learner = true;
   out.term = st.term;
   out.leader = st.leader;
   out.commit = st.commit;

@@ -87,7 +87,7 @@ class Node final : private ServiceHost {
     bool proposed = false;  // once proposed, a timeout means "unknown outcome", not "failed"
   };
   struct PendingRead {
-    net::SnapshotRead read;
+    kvmodel::SnapshotRead read;
     Reply reply;
     std::chrono::steady_clock::time_point deadline;
     std::chrono::steady_clock::time_point requested_at;  // of its current ReadIndex round
@@ -125,8 +125,8 @@ class Node final : private ServiceHost {
   void post(std::function<void()> fn);
   void run_inbox();
   void on_request(net::RequestBody request, Reply reply);
-  void on_write(net::AtomicWrite write, Reply reply);
-  void on_read(net::SnapshotRead read, Reply reply);
+  void on_write(kvmodel::AtomicWrite write, Reply reply);
+  void on_read(kvmodel::SnapshotRead read, Reply reply);
   void on_stream_request(net::RequestBody request, Reply reply, Origin origin);
   void on_command_failed(const kvstate::Command& command, const net::Error& error);
   void dispatch_applied(const std::vector<kvstate::Command>& batch,

@@ -19,7 +19,6 @@
 #include <algorithm>
 
 #include "base/log.h"
-#include "node/convert.h"
 #include "node/member_context.h"
 #include "node/node.h"
 
@@ -103,7 +102,7 @@ void Node::propose_member_change(raft::ConfChange change, Reply reply) {
   if (!s.is_ok()) {
     // kInvalidArgument (already a member, last voter, ...) or kUnavailable (another change is
     // still being applied, a transfer is in progress: retry).
-    return reply(s.code() == base::Code::kNotLeader ? not_leader_error() : error_of(s));
+    return reply(s.code() == base::Code::kNotLeader ? not_leader_error() : net::Error::of(s));
   }
   LOG(kInfo, "member change proposed", "type={} id={} context={}", static_cast<int>(change.type),
       change.node, base::log_quote(change.context));

@@ -5,7 +5,7 @@
 
 #include "base/check.h"
 #include "base/log.h"
-#include "node/convert.h"
+#include "kvmodel/write_validation.h"
 #include "node/node.h"
 #ifdef RAFTKV_TEST_HOOKS
 #include "node/test_hooks.h"
@@ -21,7 +21,7 @@ constexpr size_t kBatchCommandsMax = 4096;
 constexpr size_t kBatchBytesMax = 4 << 20;
 
 size_t approximate_size(const kvstate::Command& command) {
-  const auto* w = std::get_if<kvstate::AtomicWrite>(&command);
+  const auto* w = std::get_if<kvmodel::AtomicWrite>(&command);
   if (w == nullptr) return 64;
   size_t n = 64;
   for (const auto& c : w->checks) n += c.key.size() + 16;
@@ -29,23 +29,37 @@ size_t approximate_size(const kvstate::Command& command) {
   for (const auto& e : w->enqueues) n += e.payload.size() + 64;
   return n;
 }
+
+// The answer to a write: what the state machine decided.
+net::ResponseBody write_response(const kvstate::WriteOutcome& outcome) {
+  using Kind = kvstate::WriteOutcome::Kind;
+  switch (outcome.kind) {
+    case Kind::kCommitted:
+      return net::AtomicWriteResult{true, outcome.versionstamp, {}};
+    case Kind::kCheckFailed:
+      return net::AtomicWriteResult{false, std::nullopt, outcome.failed_checks};
+    case Kind::kError:
+      break;
+  }
+  return net::Error::of(outcome.error);
+}
 }  // namespace
 
 void Node::on_request(net::RequestBody request, Reply reply) {
-  if (auto* write = std::get_if<net::AtomicWrite>(&request)) {
+  if (auto* write = std::get_if<kvmodel::AtomicWrite>(&request)) {
     on_write(std::move(*write), std::move(reply));
-  } else if (auto* read = std::get_if<net::SnapshotRead>(&request)) {
+  } else if (auto* read = std::get_if<kvmodel::SnapshotRead>(&request)) {
     on_read(std::move(*read), std::move(reply));
   } else if (std::holds_alternative<net::StatusRequest>(request)) {
     reply(net::StatusResult{{local_status()}});
 #ifdef RAFTKV_TEST_HOOKS
-  } else if (std::holds_alternative<net::QueueAck>(request) && options_.test_hooks &&
+  } else if (std::holds_alternative<kvmodel::QueueAck>(request) && options_.test_hooks &&
              options_.test_hooks->has(PlantedBug::kDropQueueAcks)) {
     reply(net::Ok{});  // planted bug: the ack is never proposed
 #endif
-  } else if (std::holds_alternative<net::QueueAck>(request) ||
-             std::holds_alternative<net::QueueNack>(request) ||
-             std::holds_alternative<net::QueueExtend>(request)) {
+  } else if (std::holds_alternative<kvmodel::QueueAck>(request) ||
+             std::holds_alternative<kvmodel::QueueNack>(request) ||
+             std::holds_alternative<kvmodel::QueueExtend>(request)) {
     queue_->on_request(request, std::move(reply), std::chrono::steady_clock::now());
   } else if (std::holds_alternative<net::MemberList>(request) ||
              std::holds_alternative<net::MemberAdd>(request) ||
@@ -76,17 +90,21 @@ void Node::on_stream_request(net::RequestBody request, Reply reply, Origin origi
   }
 }
 
-void Node::on_write(net::AtomicWrite write, Reply reply) {
-  auto command = to_command(write, wall_clock_ms(options_));
-  if (!command.is_ok()) {
-    reply(error_of(command.status()));
+// A client's write becomes the replicated command as it is, once stamped with this node's clock
+// and, when it came without a session, this node's own. It is validated first: a write the
+// command format cannot carry must never reach the log (its entry would not decode on any
+// replica, and every other write batched with it would be lost with it).
+void Node::on_write(kvmodel::AtomicWrite write, Reply reply) {
+  if (base::Status valid = kvmodel::validate_atomic_write(write); !valid.is_ok()) {
+    reply(net::Error::of(valid));
     return;
   }
-  if (command->client_id == 0) {
-    command->client_id = node_client_id_;
-    command->sequence = ++node_sequence_;
+  write.now_ms = wall_clock_ms(options_);
+  if (write.client_id == 0) {
+    write.client_id = node_client_id_;
+    write.sequence = ++node_sequence_;
   }
-  auto key = std::make_pair(command->client_id, command->sequence);
+  auto key = std::make_pair(write.client_id, write.sequence);
   auto& slot = writes_[key];
   if (slot) {
     // The client retried on this node while the first attempt is still in flight: the retry's
@@ -98,7 +116,7 @@ void Node::on_write(net::AtomicWrite write, Reply reply) {
       std::move(reply),
       std::chrono::steady_clock::now() + std::chrono::milliseconds(options_.write_timeout_ms),
       false});
-  batch_.push_back(std::move(*command));
+  batch_.push_back(std::move(write));
 }
 
 void Node::propose_batch() {
@@ -111,11 +129,11 @@ void Node::propose_batch() {
                                        std::make_move_iterator(batch_.begin() + end));
     base::Status s = raft_->propose(kvstate::encode_batch(part));
     for (const kvstate::Command& c : part) {
-      const auto* w = std::get_if<kvstate::AtomicWrite>(&c);
+      const auto* w = std::get_if<kvmodel::AtomicWrite>(&c);
       if (w == nullptr) {
         if (!s.is_ok())
-          on_command_failed(c,
-                            s.code() == base::Code::kNotLeader ? not_leader_error() : error_of(s));
+          on_command_failed(
+              c, s.code() == base::Code::kNotLeader ? not_leader_error() : net::Error::of(s));
         continue;
       }
       auto it = writes_.find({w->client_id, w->sequence});
@@ -124,7 +142,8 @@ void Node::propose_batch() {
         it->second->proposed = true;
         continue;
       }
-      net::Error error = s.code() == base::Code::kNotLeader ? not_leader_error() : error_of(s);
+      net::Error error =
+          s.code() == base::Code::kNotLeader ? not_leader_error() : net::Error::of(s);
       it->second->reply(std::move(error));
       writes_.erase(it);
     }
@@ -142,11 +161,11 @@ void Node::apply_committed(const raft::Entry& entry) {
     return;
   }
   for (size_t i = 0; i < batch->size(); ++i) {
-    const auto* w = std::get_if<kvstate::AtomicWrite>(&(*batch)[i]);
+    const auto* w = std::get_if<kvmodel::AtomicWrite>(&(*batch)[i]);
     if (w == nullptr) continue;
     auto it = writes_.find({w->client_id, w->sequence});
     if (it == writes_.end()) continue;
-    it->second->reply(to_response((*results)[i].outcome));
+    it->second->reply(write_response((*results)[i].outcome));
     writes_.erase(it);
   }
   dispatch_applied(*batch, *results);
@@ -174,12 +193,12 @@ void Node::poll_services(std::chrono::steady_clock::time_point now) {
   poll_membership(now);
 }
 
-void Node::on_read(net::SnapshotRead read, Reply reply) {
+void Node::on_read(kvmodel::SnapshotRead read, Reply reply) {
   auto now = std::chrono::steady_clock::now();
   auto pending = std::make_unique<PendingRead>(
       PendingRead{std::move(read), std::move(reply),
                   now + std::chrono::milliseconds(options_.read_timeout_ms), now});
-  if (pending->read.consistency == net::Consistency::kEventual) {
+  if (pending->read.consistency == kvmodel::Consistency::kEventual) {
     serve_read(*pending);
     return;
   }
@@ -219,7 +238,7 @@ void Node::read_barrier(std::function<void()> confirmed, std::function<void(net:
     failed(std::move(*error));
   };
   reads_unindexed_.push_back(std::make_unique<PendingRead>(PendingRead{
-      net::SnapshotRead{}, std::move(on_error),
+      kvmodel::SnapshotRead{}, std::move(on_error),
       now + std::chrono::milliseconds(options_.read_timeout_ms), now, std::move(confirmed)}));
 }
 
@@ -228,21 +247,13 @@ void Node::serve_read(PendingRead& pending) {
     pending.confirmed();
     return;
   }
-  auto result = state_.read(to_ranges(pending.read.ranges));
+  auto result = state_.read(pending.read.ranges);
   if (!result.is_ok()) {
-    pending.reply(error_of(result.status()));
+    pending.reply(net::Error::of(result.status()));
     return;
   }
-  net::SnapshotReadResult out;
-  out.strongly_consistent = pending.read.consistency == net::Consistency::kStrong;
-  out.ranges.reserve(result->size());
-  for (const auto& range : *result) {
-    std::vector<net::KvEntry> entries;
-    entries.reserve(range.size());
-    for (const auto& e : range) entries.push_back(to_net(e));
-    out.ranges.push_back(std::move(entries));
-  }
-  pending.reply(std::move(out));
+  pending.reply(net::SnapshotReadResult{std::move(*result),
+                                        pending.read.consistency == kvmodel::Consistency::kStrong});
 }
 
 // Requests whose deadline passed are answered; ReadIndex rounds that got no answer (the

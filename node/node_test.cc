@@ -1,19 +1,20 @@
 // In-process clusters: real Nodes (in-memory WAL) wired by a message router instead of
 // sockets, so the node loop, group commit, ReadIndex and sessions are tested without net/.
+#include "kvmodel/kv_limits.h"
 #include "node/test_cluster.h"
 
 using namespace node_test;
 
 namespace {
 
-net::AtomicWrite sum_write(std::string key, uint64_t n, uint64_t client, uint64_t sequence) {
-  net::AtomicWrite w;
+kvmodel::AtomicWrite sum_write(std::string key, uint64_t n, uint64_t client, uint64_t sequence) {
+  kvmodel::AtomicWrite w;
   w.client_id = client;
   w.sequence = sequence;
   std::string le(8, '\0');
   for (int i = 0; i < 8; ++i) le[i] = static_cast<char>(n >> (8 * i));
-  w.mutations.push_back(net::Mutation{net::MutationType::kSum, std::move(key),
-                                      net::Value{net::ValueEncoding::kLe64, le}});
+  w.mutations.push_back(kvmodel::Mutation{kvmodel::MutationKind::kSum, std::move(key),
+                                          kvmodel::Value{kvmodel::ValueEncoding::kLe64, le}});
   return w;
 }
 
@@ -78,7 +79,7 @@ TEST_CASE("node: after the leader is cut off a new leader serves writes and read
   auto deadline = std::chrono::steady_clock::now() + 20s;
   std::optional<std::string> seen;
   while (std::chrono::steady_clock::now() < deadline && !seen) {
-    seen = read_value(c, old_leader, k("after"), net::Consistency::kEventual);
+    seen = read_value(c, old_leader, k("after"), kvmodel::Consistency::kEventual);
     if (!seen) std::this_thread::sleep_for(10ms);
   }
   CHECK(seen == std::optional<std::string>("2"));
@@ -98,7 +99,7 @@ TEST_CASE("node: snapshots and compaction keep every write, and a cut-off follow
   auto deadline = std::chrono::steady_clock::now() + 30s;
   std::optional<std::string> seen;
   while (std::chrono::steady_clock::now() < deadline && seen != std::optional<std::string>("199")) {
-    seen = read_value(c, lagging, k("k199"), net::Consistency::kEventual);
+    seen = read_value(c, lagging, k("k199"), kvmodel::Consistency::kEventual);
     if (seen != std::optional<std::string>("199")) std::this_thread::sleep_for(10ms);
   }
   CHECK(seen == std::optional<std::string>("199"));
@@ -107,4 +108,46 @@ TEST_CASE("node: snapshots and compaction keep every write, and a cut-off follow
   for (int i = 0; i < 200; i += 37)
     CHECK(read_value(c, lagging, k("k" + std::to_string(i))) ==
           std::optional<std::string>(std::to_string(i)));
+}
+
+TEST_CASE(
+    "node: a write the replicated command format cannot carry is refused before it is proposed, "
+    "and the writes batched beside it commit") {
+  Cluster c(3);
+  REQUIRE(write_ok(c, set_write(k("warm"), "0")).ok);  // a leader that accepts writes
+  raft::NodeId leader = c.wait_leader();
+  REQUIRE(leader != 0);
+  // Times beyond kTimeMaxMs do not decode from a Raft entry: proposed, they would make the
+  // whole entry (and every write batched into it) a no-op on every replica.
+  kvmodel::AtomicWrite late = set_write(k("late"), "x");
+  late.mutations[0].expire_at_ms = kvmodel::kTimeMaxMs + 1;
+  kvmodel::AtomicWrite far = set_write(k("far"), "x");
+  far.enqueues.push_back(kvmodel::Enqueue{"job", kvmodel::kTimeMaxMs + 1, {}, {}});
+  std::vector<std::future<net::ResponseBody>> answers;
+  for (kvmodel::AtomicWrite w :
+       {set_write(k("before"), "1"), late, far, set_write(k("after"), "2")}) {
+    auto promise = std::make_shared<std::promise<net::ResponseBody>>();
+    answers.push_back(promise->get_future());
+    c.node(leader).submit(std::move(w),
+                          [promise](net::ResponseBody b) { promise->set_value(std::move(b)); });
+  }
+  for (auto& a : answers) REQUIRE(a.wait_for(30s) == std::future_status::ready);
+  auto late_answer = answers[1].get(), far_answer = answers[2].get();
+  auto* late_error = std::get_if<net::Error>(&late_answer);
+  REQUIRE(late_error != nullptr);
+  CHECK(late_error->code == base::Code::kInvalidArgument);
+  CHECK(late_error->message == "Invalid mutation expire at.");
+  auto* far_error = std::get_if<net::Error>(&far_answer);
+  REQUIRE(far_error != nullptr);
+  CHECK(far_error->code == base::Code::kInvalidArgument);
+  CHECK(far_error->message == "Invalid mutation enqueue deadline.");
+  for (size_t i : {size_t{0}, size_t{3}}) {
+    auto body = answers[i].get();
+    auto* r = std::get_if<net::AtomicWriteResult>(&body);
+    REQUIRE(r != nullptr);
+    CHECK(r->ok);
+  }
+  CHECK(read_value(c, leader, k("before")) == std::optional<std::string>("1"));
+  CHECK(read_value(c, leader, k("after")) == std::optional<std::string>("2"));
+  CHECK(read_value(c, leader, k("late")) == std::nullopt);
 }

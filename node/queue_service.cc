@@ -3,7 +3,7 @@
 #include <fmt/format.h>
 
 #include "base/check.h"
-#include "kvstate/kv_limits.h"
+#include "kvstate/state_limits.h"
 
 namespace node {
 
@@ -11,18 +11,7 @@ namespace {
 // A proposal that neither applied nor failed within this long was lost (e.g. dropped while
 // forwarding); propose again.
 constexpr std::chrono::seconds kProposalLost{3};
-constexpr uint64_t kTokenIndexLimit = uint64_t(1) << 48;
 }  // namespace
-
-uint64_t token_of(const kvstate::Versionstamp& lease_token) {
-  ENSURE_MSG(lease_token.raft_index() < kTokenIndexLimit, "raft index {} beyond 2^48",
-             lease_token.raft_index());
-  return lease_token.raft_index() << 16 | lease_token.position();
-}
-
-kvstate::Versionstamp lease_token_of(uint64_t token) {
-  return kvstate::Versionstamp::of(token >> 16, static_cast<uint16_t>(token & 0xffff));
-}
 
 void QueueService::listen(Origin origin, const net::QueueListen& listen, Reply reply) {
   if (!host_.is_leader()) return reply(host_.not_leader_error());
@@ -53,22 +42,26 @@ void QueueService::on_request(const net::RequestBody& request, Reply reply, Stea
   if (!host_.is_leader()) return reply(host_.not_leader_error());
   kvstate::Command command;
   OpKey key;
-  if (const auto* ack = std::get_if<net::QueueAck>(&request)) {
-    key = {OpKind::kAck, ack->id, lease_token_of(ack->token)};
-    command = kvstate::QueueAck{ack->id, std::get<2>(key)};
-  } else if (const auto* nack = std::get_if<net::QueueNack>(&request)) {
-    key = {OpKind::kNack, nack->id, lease_token_of(nack->token)};
-    command = kvstate::QueueNack{nack->id, std::get<2>(key), host_.now_ms()};
-  } else if (const auto* extend = std::get_if<net::QueueExtend>(&request)) {
-    key = {OpKind::kExtend, extend->id, lease_token_of(extend->token)};
-    uint32_t ms = extend->extend_ms != 0 ? extend->extend_ms : visibility_for(extend->id);
-    command = kvstate::QueueExtend{extend->id, std::get<2>(key), host_.now_ms(), ms};
+  if (const auto* ack = std::get_if<kvmodel::QueueAck>(&request)) {
+    key = {OpKind::kAck, ack->message_id, ack->lease_token};
+    command = *ack;
+  } else if (const auto* nack = std::get_if<kvmodel::QueueNack>(&request)) {
+    key = {OpKind::kNack, nack->message_id, nack->lease_token};
+    kvmodel::QueueNack stamped = *nack;
+    stamped.now_ms = host_.now_ms();
+    command = std::move(stamped);
+  } else if (const auto* extend = std::get_if<kvmodel::QueueExtend>(&request)) {
+    key = {OpKind::kExtend, extend->message_id, extend->lease_token};
+    kvmodel::QueueExtend stamped = *extend;
+    stamped.now_ms = host_.now_ms();
+    if (stamped.visibility_ms == 0) stamped.visibility_ms = visibility_for(extend->message_id);
+    command = std::move(stamped);
   } else {
     FATAL("not a queue request");
   }
-  if (std::get<1>(key).size() != kvstate::kMessageIdBytes) {
+  if (std::get<1>(key).size() != kvmodel::kMessageIdBytes) {
     return reply(net::Error{base::Code::kInvalidArgument,
-                            fmt::format("a message id has {} bytes", kvstate::kMessageIdBytes),
+                            fmt::format("a message id has {} bytes", kvmodel::kMessageIdBytes),
                             std::nullopt});
   }
   ops_.emplace(std::move(key), PendingOp{std::move(reply), now + request_timeout_});
@@ -105,11 +98,11 @@ void QueueService::on_applied(const kvstate::Command& command,
                               const kvstate::CommandResult& result) {
   if (const auto* lease = std::get_if<kvstate::QueueLease>(&command)) {
     deliver(lease->consumer_id, result);
-  } else if (const auto* ack = std::get_if<kvstate::QueueAck>(&command)) {
+  } else if (const auto* ack = std::get_if<kvmodel::QueueAck>(&command)) {
     answer_op({OpKind::kAck, ack->message_id, ack->lease_token}, result.outcome);
-  } else if (const auto* nack = std::get_if<kvstate::QueueNack>(&command)) {
+  } else if (const auto* nack = std::get_if<kvmodel::QueueNack>(&command)) {
     answer_op({OpKind::kNack, nack->message_id, nack->lease_token}, result.outcome);
-  } else if (const auto* extend = std::get_if<kvstate::QueueExtend>(&command)) {
+  } else if (const auto* extend = std::get_if<kvmodel::QueueExtend>(&command)) {
     answer_op({OpKind::kExtend, extend->message_id, extend->lease_token}, result.outcome);
   } else if (std::holds_alternative<kvstate::ExpireLeases>(command)) {
     expire_proposed_at_.reset();
@@ -124,7 +117,7 @@ void QueueService::deliver(uint64_t consumer_id, const kvstate::CommandResult& r
   c.lease_proposed_at.reset();
   for (const kvstate::LeasedMessage& m : result.leased) {
     c.in_flight[m.message_id] = m.lease_token;
-    c.reply(net::QueueDelivery{m.message_id, token_of(m.lease_token), m.payload, m.delivery});
+    c.reply(net::QueueDelivery{m.message_id, m.lease_token, m.payload, m.delivery});
   }
 }
 
@@ -167,11 +160,11 @@ void QueueService::on_propose_failed(const kvstate::Command& command, const net:
     return;
   }
   std::optional<OpKey> key;
-  if (const auto* ack = std::get_if<kvstate::QueueAck>(&command))
+  if (const auto* ack = std::get_if<kvmodel::QueueAck>(&command))
     key = OpKey{OpKind::kAck, ack->message_id, ack->lease_token};
-  if (const auto* nack = std::get_if<kvstate::QueueNack>(&command))
+  if (const auto* nack = std::get_if<kvmodel::QueueNack>(&command))
     key = OpKey{OpKind::kNack, nack->message_id, nack->lease_token};
-  if (const auto* extend = std::get_if<kvstate::QueueExtend>(&command))
+  if (const auto* extend = std::get_if<kvmodel::QueueExtend>(&command))
     key = OpKey{OpKind::kExtend, extend->message_id, extend->lease_token};
   if (!key) return;
   auto it = ops_.find(*key);

@@ -11,8 +11,7 @@
 // message may still ack it at the new leader with its token: the lease is replicated.
 //
 // Delivery tokens: the lease token is the 10-byte versionstamp (raft index, position) of the
-// QueueLease command; the protocol's token is a u64 = raft_index << 16 | position. Exact while
-// raft indexes stay below 2^48 (ENSUREd; 9 years at a million entries per second).
+// QueueLease command, on the wire as in the state machine.
 //
 // Times come from ServiceHost::now_ms() (the leader's clock, never behind the replicated one).
 // Single-threaded: the node thread calls everything. Only the leader accepts listeners and
@@ -25,6 +24,7 @@
 #include <optional>
 #include <tuple>
 
+#include "kvmodel/queue.h"
 #include "kvstate/command.h"
 #include "kvstate/types.h"
 #include "net/client_types.h"
@@ -32,9 +32,6 @@
 #include "node/stream.h"
 
 namespace node {
-
-uint64_t token_of(const kvstate::Versionstamp& lease_token);
-kvstate::Versionstamp lease_token_of(uint64_t token);
 
 class QueueService {
  public:
@@ -49,7 +46,8 @@ class QueueService {
       : host_(host), next_consumer_((seed << 20) | 1), request_timeout_(request_timeout) {}
 
   void listen(Origin origin, const net::QueueListen& listen, Reply reply);
-  // QueueAck / QueueNack / QueueExtend from a client (any connection).
+  // QueueAck / QueueNack / QueueExtend from a client (any connection): stamped with the
+  // leader's clock (and an extension's default visibility) and proposed as they are.
   void on_request(const net::RequestBody& request, Reply reply, SteadyTime now);
   bool cancel(Origin stream);
   void close_connection(uint64_t connection);
@@ -76,11 +74,11 @@ class QueueService {
     Reply reply;
     uint32_t max_in_flight = 1;
     uint32_t visibility_ms = kDefaultVisibilityMs;
-    std::map<base::Bytes, kvstate::Versionstamp> in_flight;  // message id -> lease token
+    std::map<base::Bytes, kvmodel::Versionstamp> in_flight;  // message id -> lease token
     std::optional<SteadyTime> lease_proposed_at;             // a QueueLease is in flight
   };
   enum class OpKind : uint8_t { kAck, kNack, kExtend };
-  using OpKey = std::tuple<OpKind, base::Bytes, kvstate::Versionstamp>;
+  using OpKey = std::tuple<OpKind, base::Bytes, kvmodel::Versionstamp>;
   struct PendingOp {
     Reply reply;
     SteadyTime deadline;

@@ -8,12 +8,12 @@ using namespace node_test;
 
 namespace {
 
-net::AtomicWrite enqueue_write(std::string payload, uint64_t delay_ms = 0,
-                               std::vector<uint32_t> backoff = {},
-                               std::vector<base::Bytes> keys_if_undelivered = {}) {
-  net::AtomicWrite w;
-  w.enqueues.push_back(net::Enqueue{std::move(payload), delay_ms, std::move(keys_if_undelivered),
-                                    std::move(backoff)});
+kvmodel::AtomicWrite enqueue_write(std::string payload, uint64_t delay_ms = 0,
+                                   std::vector<uint32_t> backoff = {},
+                                   std::vector<base::Bytes> keys_if_undelivered = {}) {
+  kvmodel::AtomicWrite w;
+  w.enqueues.push_back(kvmodel::Enqueue{std::move(payload), delay_ms,
+                                        std::move(keys_if_undelivered), std::move(backoff)});
   return w;
 }
 
@@ -39,21 +39,21 @@ TEST_CASE("queue: a message is delivered to a listener, acked once, and not deli
   net::QueueDelivery d = next_delivery(s);
   CHECK(d.payload == "first");
   CHECK(d.attempt == 1);
-  CHECK(d.id.size() == 12);
-  CHECK(is_ok(c.call(leader, net::QueueAck{d.id, d.token})));
+  CHECK(d.message_id.size() == 12);
+  CHECK(is_ok(c.call(leader, kvmodel::QueueAck{d.message_id, d.lease_token})));
   // A second ack with the same token finds no lease.
-  auto again = c.call(leader, net::QueueAck{d.id, d.token});
+  auto again = c.call(leader, kvmodel::QueueAck{d.message_id, d.lease_token});
   REQUIRE(std::holds_alternative<net::Error>(again));
   CHECK(std::get<net::Error>(again).code == base::Code::kNotFound);
   // The next delivery is the next message: the first one is gone.
   REQUIRE(write_ok(c, enqueue_write("second")).ok);
   net::QueueDelivery d2 = next_delivery(s);
   CHECK(d2.payload == "second");
-  CHECK(d2.id != d.id);
-  CHECK(is_ok(c.call(leader, net::QueueAck{d2.id, d2.token})));
+  CHECK(d2.message_id != d.message_id);
+  CHECK(is_ok(c.call(leader, kvmodel::QueueAck{d2.message_id, d2.lease_token})));
   // A follower refuses queue requests with a hint to the leader.
   raft::NodeId follower = leader % 3 + 1;
-  auto refused = c.call(follower, net::QueueAck{d2.id, d2.token});
+  auto refused = c.call(follower, kvmodel::QueueAck{d2.message_id, d2.lease_token});
   REQUIRE(std::holds_alternative<net::Error>(refused));
   CHECK(std::get<net::Error>(refused).code == base::Code::kNotLeader);
   // Cancel ends the listener.
@@ -83,7 +83,7 @@ TEST_CASE(
       CHECK(Clock::now() - nacked_at >= std::chrono::milliseconds(backoff[attempt - 2] - 2));
     }
     nacked_at = Clock::now();
-    CHECK(is_ok(c.call(leader, net::QueueNack{d.id, d.token})));
+    CHECK(is_ok(c.call(leader, kvmodel::QueueNack{d.message_id, d.lease_token})));
   }
   // Dead-lettered: both keys hold the payload (written in one versioned write).
   REQUIRE(eventually([&] { return read_value(c, leader, k("dead1")).has_value(); }));
@@ -119,8 +119,8 @@ TEST_CASE("queue: an enqueue inside a failed atomic write is never delivered") {
   raft::NodeId leader = c.wait_leader();
   REQUIRE(leader != 0);
   REQUIRE(write_ok(c, set_write(k("exists"), "1")).ok);
-  net::AtomicWrite failing = enqueue_write("must not arrive");
-  failing.checks.push_back(net::Check{k("exists"), std::nullopt});  // fails: it exists
+  kvmodel::AtomicWrite failing = enqueue_write("must not arrive");
+  failing.checks.push_back(kvmodel::Check{k("exists"), std::nullopt});  // fails: it exists
   auto r = write_ok(c, failing);
   CHECK_FALSE(r.ok);
   CHECK(r.failed_checks == std::vector<uint32_t>{0});
@@ -130,7 +130,7 @@ TEST_CASE("queue: an enqueue inside a failed atomic write is never delivered") {
   // Messages are leased in ready order: had the failed one been stored, it would come first.
   net::QueueDelivery d = next_delivery(s);
   CHECK(d.payload == "arrives");
-  CHECK(is_ok(c.call(leader, net::QueueAck{d.id, d.token})));
+  CHECK(is_ok(c.call(leader, kvmodel::QueueAck{d.message_id, d.lease_token})));
   REQUIRE(write_ok(c, enqueue_write("last")).ok);
   CHECK(next_delivery(s).payload == "last");
 }
@@ -149,14 +149,14 @@ TEST_CASE(
   // does every third); each extension renews the lease for the listener's 1000 ms.
   auto until = Clock::now() + 3000ms;
   while (Clock::now() < until) {
-    auto extended = c.call(leader, net::QueueExtend{d.id, d.token, 0});
+    auto extended = c.call(leader, kvmodel::QueueExtend{d.message_id, d.lease_token});
     INFO("extend answered " << (std::holds_alternative<net::Error>(extended)
                                     ? std::get<net::Error>(extended).message
                                     : "ok"));
     CHECK(is_ok(extended));
     std::this_thread::sleep_for(250ms);  // the handler's work
   }
-  CHECK(is_ok(c.call(leader, net::QueueAck{d.id, d.token})));
+  CHECK(is_ok(c.call(leader, kvmodel::QueueAck{d.message_id, d.lease_token})));
   CHECK(s.pending() == 0);  // never redelivered meanwhile
 }
 
@@ -180,12 +180,12 @@ TEST_CASE("queue: a message in flight at a leader change is delivered again by t
   c.node(new_leader).submit(net::QueueListen{"t", 1, 5000}, resumed.reply(), {2, 1});
   // The lease runs out; the new leader's ExpireLeases makes it deliverable again.
   net::QueueDelivery again = next_delivery(resumed);
-  CHECK(again.id == d.id);
+  CHECK(again.message_id == d.message_id);
   CHECK(again.payload == "in flight");
   CHECK(again.attempt == 2);
-  CHECK(is_ok(c.call(new_leader, net::QueueAck{again.id, again.token})));
+  CHECK(is_ok(c.call(new_leader, kvmodel::QueueAck{again.message_id, again.lease_token})));
   // The first delivery's token no longer names a lease.
-  auto stale = c.call(new_leader, net::QueueAck{d.id, d.token});
+  auto stale = c.call(new_leader, kvmodel::QueueAck{d.message_id, d.lease_token});
   REQUIRE(std::holds_alternative<net::Error>(stale));
   c.router.isolate(old_leader, false);
 }

@@ -136,7 +136,7 @@ class Cluster {
     while (Clock::now() < deadline) {
       for (auto& [id, n] : nodes()) {
         if (id == excluding) continue;
-        if (n->status().role == net::Role::kLeader) return id;
+        if (n->status().role == raft::Role::kLeader) return id;
       }
       std::this_thread::sleep_for(5ms);
     }
@@ -227,26 +227,28 @@ inline std::string k(const std::string& name) {
   return std::string(1, '\x02') + name + std::string(1, '\0');
 }
 
-inline net::AtomicWrite set_write(std::string key, std::string value, uint64_t client = 0,
-                                  uint64_t sequence = 0) {
-  net::AtomicWrite w;
+inline kvmodel::AtomicWrite set_write(std::string key, std::string value, uint64_t client = 0,
+                                      uint64_t sequence = 0) {
+  kvmodel::AtomicWrite w;
   w.client_id = client;
   w.sequence = sequence;
-  w.mutations.push_back(net::Mutation{net::MutationType::kSet, std::move(key),
-                                      net::Value{net::ValueEncoding::kBytes, std::move(value)}});
+  w.mutations.push_back(
+      kvmodel::Mutation{kvmodel::MutationKind::kSet, std::move(key),
+                        kvmodel::Value{kvmodel::ValueEncoding::kBytes, std::move(value)}});
   return w;
 }
 
-inline net::SnapshotRead get_read(std::string key, net::Consistency c = net::Consistency::kStrong) {
-  net::SnapshotRead r;
+inline kvmodel::SnapshotRead get_read(std::string key,
+                                      kvmodel::Consistency c = kvmodel::Consistency::kStrong) {
+  kvmodel::SnapshotRead r;
   r.consistency = c;
-  r.ranges.push_back(net::ReadRange{key, key + std::string(1, '\0'), 1, false});
+  r.ranges.push_back(kvmodel::ReadRange{key, key + std::string(1, '\0'), 1, false});
   return r;
 }
 
 // Writes through the leader, retrying on refusals until a leader accepts it. A write whose
 // outcome is unknown (the leader changed) is retried: the tests' writes are idempotent.
-inline net::AtomicWriteResult write_ok(Cluster& c, net::AtomicWrite w) {
+inline net::AtomicWriteResult write_ok(Cluster& c, kvmodel::AtomicWrite w) {
   net::ResponseBody body;
   for (int attempt = 0; attempt < 10; ++attempt) {
     body = c.call_leader(w);
@@ -262,7 +264,7 @@ inline net::AtomicWriteResult write_ok(Cluster& c, net::AtomicWrite w) {
 
 inline std::optional<std::string> read_value(
     Cluster& c, raft::NodeId id, const std::string& key,
-    net::Consistency consistency = net::Consistency::kStrong) {
+    kvmodel::Consistency consistency = kvmodel::Consistency::kStrong) {
   auto body = c.call(id, get_read(key, consistency));
   auto* r = std::get_if<net::SnapshotReadResult>(&body);
   REQUIRE(r != nullptr);
@@ -310,7 +312,7 @@ class BackgroundWriter {
       while (!done && !stop_ && Clock::now() < deadline) {
         raft::NodeId leader = 0;
         for (auto& [id, n] : cluster_.nodes())
-          if (n->status().role == net::Role::kLeader) leader = id;
+          if (n->status().role == raft::Role::kLeader) leader = id;
         if (leader == 0) {
           std::this_thread::sleep_for(5ms);
           continue;

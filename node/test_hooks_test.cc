@@ -23,7 +23,7 @@ class HookedCluster : public Cluster {
           o.test_hooks = make_hooks(id);
         }) {}
   // A write through `id` that must succeed.
-  net::AtomicWriteResult write(raft::NodeId id, net::AtomicWrite w) {
+  net::AtomicWriteResult write(raft::NodeId id, kvmodel::AtomicWrite w) {
     auto body = call(id, std::move(w));
     auto* r = std::get_if<net::AtomicWriteResult>(&body);
     REQUIRE(r != nullptr);
@@ -140,8 +140,8 @@ TEST_CASE("test hooks: an expireIn key on a leader skewed forward expires early 
   raft::NodeId leader = c.wait_leader();
   REQUIRE(leader != 0);
   const auto started = std::chrono::steady_clock::now();
-  net::AtomicWrite w = set_write(k("exp"), "v");
-  w.mutations[0].expire_at_ms = static_cast<int64_t>(wall_ms() + 60000);  // a minute away
+  kvmodel::AtomicWrite w = set_write(k("exp"), "v");
+  w.mutations[0].expire_at_ms = wall_ms() + 60000;  // a minute away
   c.write(leader, w);
   CHECK(eventually([&] { return !value_in(c.call(leader, get_read(k("exp")))).has_value(); },
                    30000ms));
@@ -182,7 +182,7 @@ TEST_CASE("test hooks: stale-watch serves a lagging follower's old value past mi
     const raft::NodeId lagging = leader % 3 + 1;
     // The follower has "old" applied before it is cut off.
     REQUIRE(eventually([&] {
-      return value_in(c.call(lagging, get_read(k("w"), net::Consistency::kEventual))) ==
+      return value_in(c.call(lagging, get_read(k("w"), kvmodel::Consistency::kEventual))) ==
              std::optional<std::string>("old");
     }));
     c.router.isolate(lagging, true);
@@ -213,8 +213,8 @@ TEST_CASE("test hooks: drop-queue-acks answers the ack but the message comes bac
   REQUIRE(leader != 0);
   StreamCollector s;
   c.node(leader).submit(net::QueueListen{"t", 1, 300}, s.reply(), {1, 1});
-  net::AtomicWrite w;
-  w.enqueues.push_back(net::Enqueue{"job", 0, {}, {}});
+  kvmodel::AtomicWrite w;
+  w.enqueues.push_back(kvmodel::Enqueue{"job", 0, {}, {}});
   c.write(leader, w);
   auto delivery = [&] {
     auto item = s.next();
@@ -225,9 +225,10 @@ TEST_CASE("test hooks: drop-queue-acks answers the ack but the message comes bac
   };
   net::QueueDelivery first = delivery();
   CHECK(first.attempt == 1);
-  CHECK(std::holds_alternative<net::Ok>(c.call(leader, net::QueueAck{first.id, first.token})));
+  CHECK(std::holds_alternative<net::Ok>(
+      c.call(leader, kvmodel::QueueAck{first.message_id, first.lease_token})));
   // Correctly, an acked message is gone (queue_test.cc); here its lease runs out and it returns.
   net::QueueDelivery again = delivery();
-  CHECK(again.id == first.id);
+  CHECK(again.message_id == first.message_id);
   CHECK(again.attempt == 2);
 }

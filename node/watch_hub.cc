@@ -3,19 +3,13 @@
 #include <fmt/format.h>
 
 #include "base/check.h"
+#include "kvmodel/write_validation.h"
 
 namespace node {
 
 void WatchHub::subscribe(Origin origin, net::Watch watch, Reply reply) {
-  auto invalid = [&](std::string message) {
-    reply(net::Error{base::Code::kInvalidArgument, std::move(message), std::nullopt});
-  };
-  if (watch.keys.empty()) return invalid("watch needs at least one key");
-  if (watch.keys.size() > kKeysMax) return invalid(fmt::format("Too many keys (max {})", kKeysMax));
-  for (const base::Bytes& key : watch.keys) {
-    if (key.empty()) return invalid("a watched key cannot be empty");
-    if (key.size() > kKeyMaxBytes)
-      return invalid(fmt::format("Key too large for read (max {} bytes)", kKeyMaxBytes));
+  if (base::Status valid = kvmodel::validate_watch_keys(watch.keys); !valid.is_ok()) {
+    return reply(net::Error::of(valid));
   }
   // A new leader that has not yet applied its first entry accepts the stream and sends once
   // it serves; a follower sends the client to the leader.
@@ -29,13 +23,16 @@ void WatchHub::subscribe(Origin origin, net::Watch watch, Reply reply) {
         net::Error{base::Code::kUnavailable, "too many watch streams on this node", std::nullopt});
   }
   if (origin.connection != 0 || origin.request_id != 0) {
-    if (by_origin_.count(origin)) return invalid("a stream with this request id is open");
+    if (by_origin_.count(origin)) {
+      return reply(net::Error{base::Code::kInvalidArgument, "a stream with this request id is open",
+                              std::nullopt});
+    }
   }
   const uint64_t id = next_stream_id_++;
   Stream s;
   s.origin = origin;
   s.keys = std::move(watch.keys);
-  if (watch.min_versionstamp) s.min_versionstamp = kvstate::Versionstamp{*watch.min_versionstamp};
+  s.min_versionstamp = watch.min_versionstamp;
   s.reply = std::move(reply);
   s.last_sent.resize(s.keys.size());
   for (const base::Bytes& key : s.keys) by_key_[key].insert(id);
@@ -117,14 +114,12 @@ void WatchHub::flush() {
 // One consistent array: every key is read between the same two applies.
 void WatchHub::send(Stream& stream) {
   net::WatchEvent event;
-  std::vector<std::optional<kvstate::Versionstamp>> stamps(stream.keys.size());
+  std::vector<std::optional<kvmodel::Versionstamp>> stamps(stream.keys.size());
   for (size_t i = 0; i < stream.keys.size(); ++i) {
     const base::Bytes& key = stream.keys[i];
     net::WatchEntry out{key, std::nullopt};
     if (const kvstate::Entry* e = host_.state().get(key)) {
-      out.entry = net::KvEntry{
-          key, net::Value{static_cast<net::ValueEncoding>(e->value.encoding), e->value.data},
-          e->versionstamp.bytes};
+      out.entry = kvmodel::KvEntry{key, e->value, e->versionstamp};
       stamps[i] = e->versionstamp;
     }
     event.entries.push_back(std::move(out));

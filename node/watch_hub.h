@@ -25,6 +25,7 @@
 #include <set>
 #include <vector>
 
+#include "kvmodel/versionstamp.h"
 #include "kvstate/types.h"
 #include "net/client_types.h"
 #include "node/service_host.h"
@@ -34,8 +35,6 @@ namespace node {
 
 class WatchHub {
  public:
-  static constexpr size_t kKeysMax = 10;          // spec §5 "Watched keys"
-  static constexpr size_t kKeyMaxBytes = 2049;    // read-key limit (client side, spec §7)
   static constexpr size_t kStreamsMax = 100'000;  // per node: bounds memory against bad clients
 
   explicit WatchHub(ServiceHost& host) : host_(host) {}
@@ -62,12 +61,12 @@ class WatchHub {
   struct Stream {
     Origin origin;
     std::vector<base::Bytes> keys;
-    std::optional<kvstate::Versionstamp> min_versionstamp;
+    std::optional<kvmodel::Versionstamp> min_versionstamp;
     Reply reply;
     bool confirmed = false;  // its read barrier passed: the first array may go out
     bool sent_initial = false;
     // Per key, the versionstamp of the last array sent (nullopt: absent).
-    std::vector<std::optional<kvstate::Versionstamp>> last_sent;
+    std::vector<std::optional<kvmodel::Versionstamp>> last_sent;
   };
 
   void on_confirmed(uint64_t stream_id);

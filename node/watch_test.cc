@@ -19,16 +19,10 @@ std::optional<std::string> value_of(const net::WatchEvent& e, size_t i) {
   return e.entries[i].entry->value.data;
 }
 
-net::Versionstamp max_stamp(const net::WatchEvent& e) {
-  net::Versionstamp out{};
+kvmodel::Versionstamp max_stamp(const net::WatchEvent& e) {
+  kvmodel::Versionstamp out{};
   for (const auto& w : e.entries)
     if (w.entry && w.entry->versionstamp > out) out = w.entry->versionstamp;
-  return out;
-}
-
-uint64_t index_of(const net::Versionstamp& v) {
-  uint64_t out = 0;
-  for (int i = 0; i < 8; ++i) out = out << 8 | v[i];
   return out;
 }
 
@@ -56,8 +50,8 @@ TEST_CASE("watch: the first array holds the current entries, then a fresh array 
 
   // A write to an unwatched key sends nothing; the next watched change does.
   REQUIRE(write_ok(c, set_write(k("other"), "x")).ok);
-  net::AtomicWrite del;
-  del.mutations.push_back(net::Mutation{net::MutationType::kDelete, k("a"), std::nullopt});
+  kvmodel::AtomicWrite del;
+  del.mutations.push_back(kvmodel::Mutation{kvmodel::MutationKind::kDelete, k("a"), {}});
   REQUIRE(write_ok(c, del).ok);
   net::WatchEvent third = next_event(s);
   CHECK_FALSE(third.entries[0].entry.has_value());
@@ -112,16 +106,16 @@ TEST_CASE("watch: every array is a consistent snapshot of keys written together"
   for (int t = 0; t < 3; ++t) {
     writers.emplace_back([&c, t] {
       for (int i = 0; i < 20; ++i) {
-        net::AtomicWrite w = set_write(k("p"), std::to_string(t * 100 + i));
-        w.mutations.push_back(
-            net::Mutation{net::MutationType::kSet, k("q"),
-                          net::Value{net::ValueEncoding::kBytes, std::to_string(t * 100 + i)}});
+        kvmodel::AtomicWrite w = set_write(k("p"), std::to_string(t * 100 + i));
+        w.mutations.push_back(kvmodel::Mutation{
+            kvmodel::MutationKind::kSet, k("q"),
+            kvmodel::Value{kvmodel::ValueEncoding::kBytes, std::to_string(t * 100 + i)}});
         c.call_leader(w);
       }
     });
   }
   for (auto& w : writers) w.join();
-  net::Versionstamp last{};
+  kvmodel::Versionstamp last{};
   size_t events = 0;
   while (true) {
     auto item = s.next(events == 0 ? 30000ms : 300ms);
@@ -139,7 +133,7 @@ TEST_CASE("watch: every array is a consistent snapshot of keys written together"
   CHECK(events >= 1);
   // The last array shows the final state.
   auto final_value = read_value(c, c.wait_leader(), k("p"));
-  net::SnapshotRead r = get_read(k("p"));
+  kvmodel::SnapshotRead r = get_read(k("p"));
   auto body = c.call(c.wait_leader(), r);
   CHECK(std::get<net::SnapshotReadResult>(body).ranges[0][0].versionstamp == last);
   CHECK(final_value.has_value());
@@ -151,9 +145,9 @@ TEST_CASE("watch: min_versionstamp holds the first array back until that entry h
   REQUIRE(leader != 0);
   auto w0 = write_ok(c, set_write(k("w"), "0"));
   // Ask for a state at least 10 entries newer than anything written so far.
-  net::Versionstamp min = *w0.versionstamp;
-  uint64_t min_index = index_of(min) + 10;
-  for (int i = 0; i < 8; ++i) min[i] = static_cast<uint8_t>(min_index >> (56 - 8 * i));
+  kvmodel::Versionstamp min = *w0.versionstamp;
+  uint64_t min_index = min.raft_index() + 10;
+  min = kvmodel::Versionstamp::of(min_index, 0);
   StreamCollector s;
   c.node(leader).submit(net::Watch{{k("w")}, min}, s.reply(), {4, 1});
   // Every following entry writes w (one write per entry: the calls are sequential), so the
@@ -161,7 +155,7 @@ TEST_CASE("watch: min_versionstamp holds the first array back until that entry h
   for (int i = 1; i <= 15; ++i) REQUIRE(write_ok(c, set_write(k("w"), std::to_string(i))).ok);
   net::WatchEvent first = next_event(s);
   REQUIRE(first.entries[0].entry.has_value());
-  CHECK(index_of(first.entries[0].entry->versionstamp) >= min_index);
+  CHECK(first.entries[0].entry->versionstamp.raft_index() >= min_index);
 }
 
 TEST_CASE("watch: across a leader change the stream ends and the resumed watch never goes back") {
@@ -176,7 +170,7 @@ TEST_CASE("watch: across a leader change the stream ends and the resumed watch n
     REQUIRE(write_ok(c, set_write(k(i % 2 ? "m" : "n"), std::to_string(i))).ok);
     seen = next_event(s);
   }
-  const net::Versionstamp newest = max_stamp(seen);
+  const kvmodel::Versionstamp newest = max_stamp(seen);
   c.router.isolate(old_leader, true);
   // The cut-off leader steps down (check quorum) and ends the stream so the client reconnects.
   while (true) {
@@ -221,7 +215,7 @@ TEST_CASE("watch: a leader cut off from its quorum never opens a watch with a st
   REQUIRE(new_leader != 0);
   auto newer = c.call(new_leader, set_write(k("s"), "new"));
   REQUIRE(std::holds_alternative<net::AtomicWriteResult>(newer));
-  REQUIRE(c.node(old_leader).status().role == net::Role::kLeader);  // it has not noticed
+  REQUIRE(c.node(old_leader).status().role == raft::Role::kLeader);  // it has not noticed
   StreamCollector s;
   c.node(old_leader).submit(net::Watch{{k("s")}, std::nullopt}, s.reply(), {8, 1});
   auto first = s.next();
@@ -238,8 +232,8 @@ TEST_CASE("expiry: the leader deletes an expired key and its watcher sees it go"
   raft::NodeId leader = c.wait_leader();
   REQUIRE(leader != 0);
   const uint64_t start_ms = wall_ms();
-  net::AtomicWrite w = set_write(k("temp"), "soon gone");
-  w.mutations[0].expire_at_ms = static_cast<int64_t>(start_ms + 300);
+  kvmodel::AtomicWrite w = set_write(k("temp"), "soon gone");
+  w.mutations[0].expire_at_ms = start_ms + 300;
   REQUIRE(write_ok(c, w).ok);
   REQUIRE(write_ok(c, set_write(k("stays"), "here")).ok);
   StreamCollector s;

@@ -7,20 +7,6 @@
 
 namespace raft {
 
-const char* role_name(Role role) {
-  switch (role) {
-    case Role::kFollower:
-      return "follower";
-    case Role::kPreCandidate:
-      return "pre-candidate";
-    case Role::kCandidate:
-      return "candidate";
-    case Role::kLeader:
-      return "leader";
-  }
-  return "?";
-}
-
 RawNode::Impl::Impl(const Config& cfg, const LogStorage& storage)
     : config(cfg), rng(cfg.seed ^ (cfg.id * 0x9e3779b97f4a7c15ull)), id(cfg.id), log(storage) {
   ENSURE_MSG(id != kNoNode, "Config::id must not be 0");

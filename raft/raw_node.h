@@ -53,9 +53,6 @@
 
 namespace raft {
 
-enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
-const char* role_name(Role role);
-
 #ifdef RAFTKV_TEST_HOOKS
 // Known bugs that test builds can plant, to prove the simulator catches each one.
 enum class PlantedBug : uint8_t {

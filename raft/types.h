@@ -18,6 +18,23 @@ using Index = uint64_t;  // Log indexes start at 1; index 0 is the empty log's s
 
 constexpr NodeId kNoNode = 0;
 
+// A node's role in its current term (a learner is a follower that does not vote). Inline so
+// that status output (net/client_types.h) names roles without linking the core.
+enum class Role : uint8_t { kFollower, kPreCandidate, kCandidate, kLeader };
+constexpr const char* role_name(Role role) {
+  switch (role) {
+    case Role::kFollower:
+      return "follower";
+    case Role::kPreCandidate:
+      return "pre-candidate";
+    case Role::kCandidate:
+      return "candidate";
+    case Role::kLeader:
+      return "leader";
+  }
+  return "?";
+}
+
 enum class EntryType : uint8_t {
   kNormal = 0,      // data is an application command (for raftkv: a kvstate command batch)
   kConfChange = 1,  // data is an encoded ConfChange (see conf_change.h)

@@ -7,20 +7,20 @@
 #include <vector>
 
 #include "cli/client.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 #include "net/client_types.h"
 
 namespace testing_support {
 
 // A tuple key of one or two strings.
 inline base::Bytes key(const std::string& a, const std::string& b = "") {
-  std::vector<kvstate::KeyPart> parts{kvstate::KeyPart::string(a)};
-  if (!b.empty()) parts.push_back(kvstate::KeyPart::string(b));
-  return kvstate::encode_key(parts).value();
+  std::vector<kvmodel::KeyPart> parts{kvmodel::KeyPart::string(a)};
+  if (!b.empty()) parts.push_back(kvmodel::KeyPart::string(b));
+  return kvmodel::encode_key(parts).value();
 }
 
-inline net::Value bytes_value(const std::string& v) {
-  return net::Value{net::ValueEncoding::kBytes, v};
+inline kvmodel::Value bytes_value(const std::string& v) {
+  return kvmodel::Value{kvmodel::ValueEncoding::kBytes, v};
 }
 
 // Client options that outlast a leader election on a loaded machine.

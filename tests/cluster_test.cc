@@ -10,7 +10,7 @@
 
 #include "base/bytes.h"
 #include "cli/client.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 #include "net/client_codec.h"
 #include "net/client_connection.h"
 #include "net/frame.h"
@@ -29,7 +29,7 @@ namespace {
 // Eventual read of `k` on one node only.
 std::optional<std::string> read_on(ProcessCluster& c, int id, const base::Bytes& k) {
   cli::Client one({c.client_addr(id)});
-  auto r = one.get(k, net::Consistency::kEventual);
+  auto r = one.get(k, kvmodel::Consistency::kEventual);
   if (!r.is_ok() || !r->has_value()) return std::nullopt;
   return (*r)->value.data;
 }
@@ -149,11 +149,11 @@ TEST_CASE("cluster: a write retried after its connection was cut applies exactly
   REQUIRE(leader != 0);
   std::string le(8, '\0');
   le[0] = 7;
-  net::AtomicWrite sum;
+  kvmodel::AtomicWrite sum;
   sum.client_id = 0xfeedbeef;
   sum.sequence = 1;
-  sum.mutations.push_back(net::Mutation{net::MutationType::kSum, key("counter"),
-                                        net::Value{net::ValueEncoding::kLe64, le}});
+  sum.mutations.push_back(kvmodel::Mutation{kvmodel::MutationKind::kSum, key("counter"),
+                                            kvmodel::Value{kvmodel::ValueEncoding::kLe64, le}});
   {
     // Send, then cut the connection before reading the answer.
     net::BlockingClient raw;

@@ -8,7 +8,7 @@
 #include <thread>
 
 #include "cli/client.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 #include "tests/client_helpers.h"
 #include "tests/process_cluster.h"
 #include "wal/power_loss.h"
@@ -36,7 +36,7 @@ size_t lost_after_power_loss(const std::vector<std::string>& flags, int n,
     cli::Client client(split_endpoints(c.endpoints()), patient());
     for (int i = 0; i < n; ++i) {
       const std::string name = "p" + std::to_string(i);
-      auto r = client.set(key(name), net::Value{net::ValueEncoding::kBytes, name});
+      auto r = client.set(key(name), kvmodel::Value{kvmodel::ValueEncoding::kBytes, name});
       if (r.is_ok() && r->ok) acknowledged.push_back(name);
     }
   }

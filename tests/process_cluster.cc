@@ -141,7 +141,7 @@ int ProcessCluster::wait_leader(std::chrono::milliseconds deadline) {
       if (members_.count(id) == 0) continue;
       auto st = status(id);
       if (!st) continue;
-      if (st->role == net::Role::kLeader) leader = id;
+      if (st->role == raft::Role::kLeader) leader = id;
       if (st->leader != 0) votes[st->leader]++;
     }
     if (leader != 0 && votes[static_cast<uint64_t>(leader)] > static_cast<int>(members_.size()) / 2)

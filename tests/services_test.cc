@@ -14,7 +14,7 @@
 
 #include "cli/client.h"
 #include "cli/watch.h"
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 #include "tests/client_helpers.h"
 #include "tests/process_cluster.h"
 
@@ -39,13 +39,13 @@ bool wait_until(const std::function<bool()>& done, std::chrono::seconds deadline
 
 std::optional<std::string> read_on(ProcessCluster& c, int id, const base::Bytes& k) {
   cli::Client one({c.client_addr(id)});
-  auto r = one.get(k, net::Consistency::kEventual);
+  auto r = one.get(k, kvmodel::Consistency::kEventual);
   if (!r.is_ok() || !r->has_value()) return std::nullopt;
   return (*r)->value.data;
 }
 
-net::Enqueue message(const std::string& payload, uint64_t delay_ms = 0) {
-  net::Enqueue e;
+kvmodel::Enqueue message(const std::string& payload, uint64_t delay_ms = 0) {
+  kvmodel::Enqueue e;
   e.payload = payload;
   e.delay_ms = delay_ms;
   return e;
@@ -174,7 +174,7 @@ TEST_CASE(
       watch_errors++;
       return;
     }
-    net::Versionstamp newest{};
+    kvmodel::Versionstamp newest{};
     auto end = Clock::now() + 120s;
     while (Clock::now() < end) {
       auto snapshot = watch->next(1s);
@@ -302,7 +302,7 @@ TEST_CASE(
 
   SUBCASE("through the client library") {
     Listener listener(c.endpoints(), [](const net::QueueDelivery&) { return false; });
-    net::Enqueue e = message("doomed");
+    kvmodel::Enqueue e = message("doomed");
     e.backoff_schedule_ms = {50, 100, 150};
     e.keys_if_undelivered = {key("dead", "1"), key("dead", "2")};
     REQUIRE(client.enqueue(e)->ok);

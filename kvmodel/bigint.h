@@ -13,7 +13,7 @@
 #include "base/bytes.h"
 #include "base/status.h"
 
-namespace kvstate {
+namespace kvmodel {
 
 class BigInt {
  public:
@@ -42,4 +42,4 @@ class BigInt {
   base::Bytes magnitude_;
 };
 
-}  // namespace kvstate
+}  // namespace kvmodel

@@ -1,8 +1,8 @@
-#include "kvstate/write_validation.h"
+#include "kvmodel/write_validation.h"
 
-#include "kvstate/kv_limits.h"
+#include "kvmodel/kv_limits.h"
 
-namespace kvstate {
+namespace kvmodel {
 
 namespace {
 
@@ -64,6 +64,7 @@ base::Status validate_atomic_write(const AtomicWrite& write) {
   for (const Mutation& m : write.mutations) {
     RETURN_IF_ERROR(check_write_key(m.key));
     total_bytes += m.key.size();
+    if (m.expire_at_ms > kTimeMaxMs) return base::invalid_argument("Invalid mutation expire at.");
     if (m.kind == MutationKind::kDelete) continue;
     if (m.value.data.size() > kValueMaxBytes) {
       return base::invalid_argument("Value too large (max {} bytes)", kValueMaxBytes);
@@ -97,4 +98,18 @@ base::Status validate_read_ranges(const std::vector<ReadRange>& ranges) {
   return base::Status::ok();
 }
 
-}  // namespace kvstate
+base::Status validate_watch_keys(const std::vector<base::Bytes>& keys) {
+  if (keys.empty()) return base::invalid_argument("watch needs at least one key");
+  if (keys.size() > kWatchKeysMax) {
+    return base::invalid_argument("Too many keys (max {})", kWatchKeysMax);
+  }
+  for (const base::Bytes& key : keys) {
+    if (key.empty()) return base::invalid_argument("key cannot be empty");
+    if (key.size() > kReadKeyMaxBytes) {
+      return base::invalid_argument("Key too large for read (max {} bytes)", kReadKeyMaxBytes);
+    }
+  }
+  return base::Status::ok();
+}
+
+}  // namespace kvmodel

@@ -1,6 +1,7 @@
 // Values are (encoding, bytes) with Deno's encodings (spec §2.1). The server stores them
-// verbatim; it looks inside only for sum/min/max (mutation_math.h) and writes V8 bytes only for
-// dead-lettered queue payloads (which are V8 already).
+// verbatim; it looks inside only for sum/min/max (kvstate/mutation_math.h) and writes V8 bytes
+// only for dead-lettered queue payloads (which are V8 already). The V8 number subset below is
+// what sum understands.
 #pragma once
 
 #include <cstdint>
@@ -8,9 +9,9 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
-#include "kvstate/bigint.h"
+#include "kvmodel/bigint.h"
 
-namespace kvstate {
+namespace kvmodel {
 
 enum class ValueEncoding : uint8_t {
   kV8 = 1,     // V8 ValueSerializer output
@@ -46,4 +47,4 @@ base::Result<V8Number> parse_v8_number(base::BytesView v8);
 base::Bytes write_v8_bigint(const BigInt& v);
 base::Bytes write_v8_number(double v);
 
-}  // namespace kvstate
+}  // namespace kvmodel

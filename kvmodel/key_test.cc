@@ -1,4 +1,4 @@
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 
 #include <doctest/doctest.h>
 
@@ -9,14 +9,14 @@
 #include "base/rng.h"
 
 using base::Bytes;
-using kvstate::BigInt;
-using kvstate::Key;
-using kvstate::KeyPart;
+using kvmodel::BigInt;
+using kvmodel::Key;
+using kvmodel::KeyPart;
 
 namespace {
 
 std::string hex_of(const Key& key) {
-  auto encoded = kvstate::encode_key(key);
+  auto encoded = kvmodel::encode_key(key);
   REQUIRE(encoded.is_ok());
   return base::to_hex(*encoded);
 }
@@ -26,7 +26,7 @@ BigInt big(std::string_view decimal) { return BigInt::from_decimal(decimal).valu
 std::string decode_error(std::string_view hex) {
   auto bytes = base::from_hex(hex);
   REQUIRE(bytes.has_value());
-  auto key = kvstate::decode_key(*bytes);
+  auto key = kvmodel::decode_key(*bytes);
   REQUIRE_FALSE(key.is_ok());
   return key.status().message();
 }
@@ -180,22 +180,22 @@ TEST_CASE("key: NaN payloads and signs collapse to the two canonical NaNs") {
 TEST_CASE("key: bigints up to 255 bytes of magnitude encode; 256 bytes are refused") {
   Bytes max_magnitude(255, '\xff');
   auto positive =
-      kvstate::encode_key({KeyPart::bigint(BigInt::from_magnitude(false, max_magnitude))});
+      kvmodel::encode_key({KeyPart::bigint(BigInt::from_magnitude(false, max_magnitude))});
   REQUIRE(positive.is_ok());
   CHECK(positive->size() == 257);
   CHECK(base::to_hex(positive->substr(0, 3)) == "1dffff");
   auto negative =
-      kvstate::encode_key({KeyPart::bigint(BigInt::from_magnitude(true, max_magnitude))});
+      kvmodel::encode_key({KeyPart::bigint(BigInt::from_magnitude(true, max_magnitude))});
   REQUIRE(negative.is_ok());
   CHECK(base::to_hex(negative->substr(0, 3)) == "0b0000");
   auto too_big =
-      kvstate::encode_key({KeyPart::bigint(BigInt::from_magnitude(false, Bytes(256, '\x01')))});
+      kvmodel::encode_key({KeyPart::bigint(BigInt::from_magnitude(false, Bytes(256, '\x01')))});
   REQUIRE_FALSE(too_big.is_ok());
   CHECK(too_big.status().message() == "bigint key part too large (max 255 bytes of magnitude)");
 }
 
 TEST_CASE("key: a string part must be valid UTF-8 to encode") {
-  auto r = kvstate::encode_key({KeyPart::string("\xc3")});
+  auto r = kvmodel::encode_key({KeyPart::string("\xc3")});
   REQUIRE_FALSE(r.is_ok());
   CHECK(r.status().message() == "key string part is not valid UTF-8");
 }
@@ -205,11 +205,11 @@ TEST_CASE("key: random keys round-trip and byte order equals the logical order o
   std::vector<std::pair<Key, Bytes>> keys;
   for (int i = 0; i < 3000; ++i) {
     Key key = random_key(rng);
-    auto encoded = kvstate::encode_key(key);
+    auto encoded = kvmodel::encode_key(key);
     REQUIRE(encoded.is_ok());
-    auto decoded = kvstate::decode_key(*encoded);
+    auto decoded = kvmodel::decode_key(*encoded);
     REQUIRE(decoded.is_ok());
-    auto reencoded = kvstate::encode_key(*decoded);
+    auto reencoded = kvmodel::encode_key(*decoded);
     REQUIRE(reencoded.is_ok());
     CHECK(*reencoded == *encoded);
     CHECK(compare_keys(*decoded, key) == 0);
@@ -227,9 +227,9 @@ TEST_CASE("key: random keys round-trip and byte order equals the logical order o
 }
 
 TEST_CASE("key: a shorter key sorts before every key it is a part-wise prefix of") {
-  Bytes a = kvstate::encode_key({KeyPart::string("a")}).value();
-  Bytes ab = kvstate::encode_key({KeyPart::string("a"), KeyPart::bytes("")}).value();
-  Bytes a_nul = kvstate::encode_key({KeyPart::string(std::string("a\0", 2))}).value();
+  Bytes a = kvmodel::encode_key({KeyPart::string("a")}).value();
+  Bytes ab = kvmodel::encode_key({KeyPart::string("a"), KeyPart::bytes("")}).value();
+  Bytes a_nul = kvmodel::encode_key({KeyPart::string(std::string("a\0", 2))}).value();
   CHECK(a < ab);
   CHECK(a < a_nul);
   CHECK(ab < a_nul);  // 02 61 00 01 00  <  02 61 00 FF 00

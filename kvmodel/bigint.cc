@@ -1,8 +1,8 @@
-#include "kvstate/bigint.h"
+#include "kvmodel/bigint.h"
 
 #include <algorithm>
 
-namespace kvstate {
+namespace kvmodel {
 
 namespace {
 
@@ -133,4 +133,4 @@ std::strong_ordering operator<=>(const BigInt& a, const BigInt& b) {
   return a.negative_ ? 0 <=> by_magnitude : by_magnitude;
 }
 
-}  // namespace kvstate
+}  // namespace kvmodel

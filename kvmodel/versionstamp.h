@@ -10,7 +10,7 @@
 
 #include "base/bytes.h"
 
-namespace kvstate {
+namespace kvmodel {
 
 struct Versionstamp {
   std::array<uint8_t, 10> bytes{};
@@ -36,4 +36,4 @@ struct Versionstamp {
   friend auto operator<=>(const Versionstamp&, const Versionstamp&) = default;
 };
 
-}  // namespace kvstate
+}  // namespace kvmodel

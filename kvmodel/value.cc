@@ -1,8 +1,8 @@
-#include "kvstate/value.h"
+#include "kvmodel/value.h"
 
 #include <bit>
 
-namespace kvstate {
+namespace kvmodel {
 
 namespace {
 
@@ -109,4 +109,4 @@ base::Bytes write_v8_number(double v) {
   return out;
 }
 
-}  // namespace kvstate
+}  // namespace kvmodel

@@ -30,9 +30,9 @@
 
 #include "base/bytes.h"
 #include "base/status.h"
-#include "kvstate/bigint.h"
+#include "kvmodel/bigint.h"
 
-namespace kvstate {
+namespace kvmodel {
 
 class KeyPart {
  public:
@@ -73,4 +73,4 @@ base::Result<Key> decode_key(base::BytesView encoded);
 
 bool is_valid_utf8(std::string_view s);
 
-}  // namespace kvstate
+}  // namespace kvmodel

@@ -1,9 +1,9 @@
-#include "kvstate/key.h"
+#include "kvmodel/key.h"
 
 #include <bit>
 #include <cstring>
 
-namespace kvstate {
+namespace kvmodel {
 
 namespace {
 
@@ -277,4 +277,4 @@ bool is_valid_utf8(std::string_view s) {
   return true;
 }
 
-}  // namespace kvstate
+}  // namespace kvmodel
