@@ -16,10 +16,12 @@ void RawNode::Impl::become_amnesiac() {
   if (role != Role::kFollower) become_follower(term, kNoNode);
 }
 
-// Called by advance(): the entries that repaired us count once they are durable.
+// Called by advance(): the entries that repaired us count once they are durable (they may
+// have arrived after the Ready being advanced was taken). Within the leader's term they are
+// never rewritten, and reset() forgets them when the term changes.
 void RawNode::Impl::maybe_finish_repair() {
   if (!amnesiac || repaired_at == 0 || repair_term != term) return;
-  if (log.stable_last_index() < repaired_at || log.term(repaired_at) != term) return;
+  if (log.stable_last_index() < repaired_at) return;
   amnesiac = false;
   repair_term = 0;
   repair_commit = 0;

@@ -82,9 +82,16 @@ const char* RawNode::Impl::ignore_reason(const Message& m) const {
         if (!m.reject && m.index > log.last_index()) return "ack beyond the leader's log";
       }
       return nullptr;
-    default:
-      return nullptr;
+    case MessageType::kVoteResponse:
+    case MessageType::kPreVoteResponse:
+    case MessageType::kReadIndex:
+    case MessageType::kReadIndexResponse:
+    case MessageType::kTimeoutNow:
+    case MessageType::kPropose:
+    case MessageType::kTransferLeader:
+      return nullptr;  // the term rules and the handlers decide
   }
+  return nullptr;
 }
 
 // Applies the term rules. Returns false when the message is fully handled (or dropped).

@@ -70,8 +70,9 @@ bool RawNode::Impl::maybe_reset_lost_follower(const Message& m, Progress& pr, In
   uint64_t probe_id = 0;
   const char* end = m.context.data() + m.context.size();
   const auto parsed = std::from_chars(m.context.data(), end, probe_id);
-  if (parsed.ec != std::errc() || parsed.ptr != end || !pr.probe_sent_since_match(probe_id)) {
-    return false;
+  if (parsed.ec != std::errc() || parsed.ptr != end || probe_id > probes_numbered ||
+      !pr.probe_sent_since_match(probe_id)) {
+    return false;  // not a number we sent, or one sent before match took its value
   }
   pr.reset_after_storage_loss(std::min(m.index, next_probe + 1));
   if (transfer_target == m.from) transfer_target = kNoNode;

@@ -20,12 +20,13 @@
 // calling ready() twice without advance() is a bug (ENSURE). Inputs (step, tick, ...) may
 // arrive in between, any number of them; what they produce waits for the next Ready. So a
 // driver may also step a whole inbox and tick before it takes one Ready (kvd does).
-// Sending early: a node that is leader at the moment ready() returned may send, before step 2,
-// the messages that promise nothing (everything but vote grants and append acknowledgements,
-// which a node that was a follower earlier in the same Ready may still carry). Its own log
-// counts toward the commit quorum only after advance() reports the entries durable ("leader
-// writes to its WAL while replicating", thesis §10.2.1). The role must be read after ready():
-// a leader that stepped down in this Ready carries promises and sends nothing early.
+// Sending early: a node that is leader at the moment ready() returned, in a Ready that does
+// not change its term or vote (term_or_vote_changed), may send, before step 2, the messages
+// that promise nothing (everything but vote grants and append acknowledgements, which a node
+// that was a follower earlier in the same Ready may still carry). Its own log counts toward
+// the commit quorum only after advance() reports the entries durable ("leader writes to its
+// WAL while replicating", thesis §10.2.1). The role must be read after ready(): a leader that
+// stepped down in this Ready carries promises and sends nothing early.
 // Persisting may fail with a retryable error (disk full: base::Code::kResourceExhausted).
 // Then nothing that promises durability is sent, the Ready stays in the driver's hand (no
 // advance()), inputs continue to arrive, and the driver retries persisting the same Ready
@@ -128,6 +129,11 @@ struct Ready {
   std::vector<Entry> committed_entries;  // to apply, in order
   std::vector<ReadState> read_states;    // to deliver after applying
   bool must_sync = false;
+  // hard_state changes the term or the vote. Every message of this Ready was made in that
+  // term, so none may leave before it is durable: a leader elected inside this Ready (a
+  // single voter) that crashed before persisting could lead the same term again with other
+  // entries at the same indexes.
+  bool term_or_vote_changed = false;
 };
 
 struct ProgressStatus {

@@ -51,7 +51,8 @@ Ready RawNode::Impl::ready() {
   bug3_seen_last = log.last_index();
   const HardState hs = hard_state_to_persist();
   if (hs != last_hard_state) {
-    rd.must_sync = hs.term != last_hard_state.term || hs.vote != last_hard_state.vote;
+    rd.term_or_vote_changed = hs.term != last_hard_state.term || hs.vote != last_hard_state.vote;
+    rd.must_sync = rd.term_or_vote_changed;
     rd.hard_state = hs;
     last_hard_state = hs;
   }

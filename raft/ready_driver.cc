@@ -17,8 +17,10 @@ bool ReadyDriver::take() {
   ready_ = node_.ready();
   stage_ = Stage::kSnapshot;
   // The role after ready(): this Ready's inputs may have deposed a leader (then its messages
-  // include acknowledgements of the new leader's entries) or made a follower leader.
-  const bool early = leader_sends_early_ && node_.role() == Role::kLeader;
+  // include acknowledgements of the new leader's entries) or made a follower leader. And not
+  // in a Ready that changes the term or vote: every message of it belongs to that term.
+  const bool early =
+      leader_sends_early_ && node_.role() == Role::kLeader && !ready_->term_or_vote_changed;
   held_.clear();
   for (Message& m : ready_->messages) {
     if (early && !promises_durability(m)) {

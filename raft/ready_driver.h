@@ -5,8 +5,9 @@
 // entries, hard state, fsync when must_sync), send the rest, apply the snapshot and the
 // committed entries, deliver the read states, advance(). The early-send rule lives here only:
 // a node that is leader at the moment ready() returned (not the role it had before this
-// Ready, which may have been lost inside it) may send before persisting, and then only
-// messages that promise nothing; vote grants and append acknowledgements always wait.
+// Ready, which may have been lost inside it), in a Ready that does not change its term or
+// vote, may send before persisting, and then only messages that promise nothing; vote grants
+// and append acknowledgements always wait.
 //
 // Persisting may fail. The Ready then stays in hand with nothing durable-promising sent, the
 // node may take more inputs (the contract allows them between ready() and advance()), and the
