@@ -176,7 +176,8 @@ void SafetyChecker::on_step(NodeId node, const Message& m, Term term_before, boo
   if (granted_pre_vote) {
     pre_vote_grants_[{node, m.term}].insert(m.from);
   } else if (m.type == MessageType::kTimeoutNow) {
-    timeout_now_term_[node] = m.term;
+    Term& forced = timeout_now_term_[node];  // the highest: a late one of an older term
+    forced = std::max(forced, m.term);       // changes nothing the node may do
   } else if (m.type != MessageType::kPreVote) {
     Term& heard = term_heard_[node];
     heard = std::max(heard, m.term);

@@ -180,7 +180,7 @@ class SafetyChecker {
   Index acknowledged_index_ = 0;
   std::map<NodeId, Term> term_heard_;  // highest term-changing message term stepped into it
   std::map<std::pair<NodeId, Term>, std::set<NodeId>> pre_vote_grants_;  // (node, term) -> from
-  std::map<NodeId, Term> timeout_now_term_;  // term of the last kTimeoutNow stepped into it
+  std::map<NodeId, Term> timeout_now_term_;  // highest term of a kTimeoutNow stepped into it
   std::map<std::pair<NodeId, NodeId>, FollowerMatch> follower_match_;  // (leader, follower)
   std::map<NodeId, LostStorage> lost_storage_;
   std::map<std::pair<NodeId, NodeId>, Term> told_storage_lost_;  // (leader, follower) -> term

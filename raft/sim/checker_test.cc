@@ -255,6 +255,7 @@ TEST_CASE("checker: a term raised by a node alone, without a quorum's pre-votes,
   ok.on_step(1, with(MessageType::kAppend, 3, 1, 7), 2, false, 7, false);
   ok.on_term_raised(1, 7, {1, 2, 3});  // heard from node 3
   ok.on_step(1, with(MessageType::kTimeoutNow, 3, 1, 7), 7, false, 7, false);
+  ok.on_step(1, with(MessageType::kTimeoutNow, 3, 1, 6), 7, false, 7, false);  // a late one
   ok.on_term_raised(1, 8, {1, 2, 3});  // a leadership transfer skips pre-vote
   CHECK_FALSE(ok.failed());
 
