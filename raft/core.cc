@@ -11,23 +11,38 @@ RawNode::Impl::Impl(const Config& cfg, const LogStorage& storage)
     : config(cfg), rng(cfg.seed ^ (cfg.id * 0x9e3779b97f4a7c15ull)), id(cfg.id), log(storage) {
   ENSURE_MSG(id != kNoNode, "Config::id must not be 0");
   ENSURE(config.election_ticks > config.heartbeat_ticks && config.heartbeat_ticks > 0);
+#ifdef RAFTKV_TEST_HOOKS
+  log.plant_bug(config.planted_bug);
+#endif
+  amnesiac = config.amnesiac;
   const HardState recovered = storage.initial_hard_state();
   const bool fresh =
       storage.last_index() == 0 && storage.snapshot_meta().index == 0 && recovered == HardState{};
   if (fresh && !config.initial_voters.empty()) {
     bootstrap();
   } else {
-    conf = storage.snapshot_meta().conf;
-    ENSURE_MSG(recovered.commit <= log.last_index(), "recovered commit {} beyond last index {}",
-               recovered.commit, log.last_index());
-    log.set_committed_for_restart(std::max(recovered.commit, log.applied()));
-    term = recovered.term;
-    last_hard_state = recovered;
+    recover(storage);
   }
   become_follower(term, kNoNode);
   vote = recovered.term == term ? recovered.vote : kNoNode;
   invariant_term = term;
   invariant_commit = log.committed();
+}
+
+// A restart from storage. A store that contradicts itself lost something it had promised:
+// a hard state whose term is below its log's last term (every Ready persists the term with
+// the entries of that term, so the hard state was lost), or a commit index beyond the last
+// index (the log lost a tail). Either makes the node amnesiac (raw_node.h), with term and
+// commit taken from what is left.
+void RawNode::Impl::recover(const LogStorage& storage) {
+  const HardState recovered = storage.initial_hard_state();
+  conf = storage.snapshot_meta().conf;
+  const Term last_term = log.last_term();
+  if (recovered.term < last_term || recovered.commit > log.last_index()) amnesiac = true;
+  log.set_committed_for_restart(
+      std::max(std::min(recovered.commit, log.last_index()), log.applied()));
+  term = std::max(recovered.term, last_term);
+  last_hard_state = recovered;
 }
 
 // A brand-new cluster member writes the initial configuration as committed kConfChange
@@ -51,9 +66,9 @@ void RawNode::Impl::bootstrap() {
   conf.voters = voters;
 }
 
-bool RawNode::Impl::bug([[maybe_unused]] int which) const {
+bool RawNode::Impl::bug([[maybe_unused]] PlantedBug which) const {
 #ifdef RAFTKV_TEST_HOOKS
-  return static_cast<int>(config.planted_bug) == which;
+  return config.planted_bug == which;
 #else
   return false;
 #endif
@@ -63,6 +78,13 @@ void RawNode::Impl::reset(Term new_term) {
   if (term != new_term) {
     term = new_term;
     vote = kNoNode;
+    repaired_at = 0;  // a repair counts only from a leader of the current term
+    // An acknowledgement of an older term still waiting in the outbox may cover entries a
+    // newer leader has since overwritten in the unstable tail (several inputs per Ready):
+    // it would promise what the Ready no longer persists. Losing it is always safe.
+    std::erase_if(outbox, [&](const Message& m) {
+      return m.type == MessageType::kAppendResponse && !m.reject && m.term < new_term;
+    });
   }
   leader = kNoNode;
   election_elapsed = 0;
@@ -89,6 +111,7 @@ void RawNode::Impl::become_follower(Term new_term, NodeId new_leader) {
 void RawNode::Impl::become_pre_candidate() {
   // PreVote changes neither term nor vote (thesis §9.6), only the role.
   ENSURE(role != Role::kLeader);
+  if (bug(PlantedBug::kPreVoteRaisesTerm)) reset(term + 1);
   role = Role::kPreCandidate;
   votes.clear();
   leader = kNoNode;
@@ -125,6 +148,8 @@ bool RawNode::Impl::promotable() const { return is_voter(id) && !log.unstable().
 
 void RawNode::Impl::hup(bool transfer) {
   if (role == Role::kLeader || !promotable()) return;
+  // An amnesiac node may have lost entries a quorum counted on: it must not lead.
+  if (amnesiac && !bug(PlantedBug::kAmnesiacVotes)) return;
   // A committed but unapplied conf change might remove us or change the quorum: wait.
   if (log.has_unapplied_conf_change()) return;
   campaign(config.pre_vote && !transfer, transfer);

@@ -5,6 +5,7 @@
 //   replication.cc   sending appends/snapshots/heartbeats, commit rule
 //   on_replication.cc kAppend/kHeartbeat/kSnapshot and their responses
 //   read_index.cc    ReadIndex rounds (thesis §6.4)
+//   amnesia.cc       a node (or a peer) whose storage lost what it promised (raw_node.h)
 //   membership.cc    configuration changes, proposals, leadership transfer
 //   ready.cc         Ready/advance, status, check_invariants
 // After the ignore filter, handlers assert their preconditions with ENSURE.
@@ -68,9 +69,21 @@ struct RawNode::Impl {
   mutable Term invariant_term = 0;
   mutable Index invariant_commit = 0;
 
-  bool bug(int which) const;
+  // Amnesia (raw_node.h, "Amnesia"). While amnesiac: no votes, no campaigns. repair_term is
+  // the term whose leader is repairing us and repair_commit the commit index that leader sent
+  // in its first append we got while amnesiac; repaired_at > 0 once our log matches that
+  // leader up to an index meeting both conditions (it counts once durable, in advance()).
+  bool amnesiac = false;
+  Term repair_term = 0;
+  Index repair_commit = 0;
+  Index repaired_at = 0;
+  std::set<NodeId> untrusted_peers;  // their vote grants do not count (peer_storage_lost)
+  uint64_t probes_numbered = 0;      // leader: probes sent to followers with a match
+
+  bool bug(PlantedBug which) const;
 
   // --- core.cc ---
+  void recover(const LogStorage& storage);
   void bootstrap();
   void reset(Term new_term);
   void become_follower(Term new_term, NodeId new_leader);
@@ -109,6 +122,8 @@ struct RawNode::Impl {
 
   // --- on_replication.cc ---
   void on_append(const Message& m);
+  void note_repair_progress(const Message& m, Index matched_to);
+  bool maybe_reset_lost_follower(const Message& m, Progress& pr, Index next_probe);
   void on_append_response(const Message& m);
   void on_heartbeat(const Message& m);
   void on_heartbeat_response(const Message& m);
@@ -123,6 +138,12 @@ struct RawNode::Impl {
   void ack_read_round(const std::string& context, NodeId from);
   void release_read(const PendingRead& read);
   void on_read_index_response(const Message& m);
+
+  // --- amnesia.cc ---
+  void become_amnesiac();
+  void maybe_finish_repair();
+  void peer_storage_lost(NodeId peer, Index peer_last_index);
+  void peer_storage_repaired(NodeId peer);
 
   // --- membership.cc ---
   base::Status propose(std::string data);

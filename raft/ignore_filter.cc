@@ -14,6 +14,12 @@ bool is_request_from_leader(MessageType type) {
          type == MessageType::kSnapshot;
 }
 
+bool is_response(MessageType type) {
+  return type == MessageType::kAppendResponse || type == MessageType::kHeartbeatResponse ||
+         type == MessageType::kVoteResponse || type == MessageType::kPreVoteResponse ||
+         type == MessageType::kReadIndexResponse;
+}
+
 bool is_forwarded(MessageType type) {
   return type == MessageType::kPropose || type == MessageType::kReadIndex ||
          type == MessageType::kTransferLeader;
@@ -58,8 +64,11 @@ const char* RawNode::Impl::ignore_reason(const Message& m) const {
       return append_is_well_formed(m) ? nullptr : "malformed append";
     case MessageType::kHeartbeat:
       // The leader sends min(our acknowledged match, commit): beyond our log is impossible
-      // unless our own durability was broken.
-      if (m.term >= term && m.commit > log.last_index()) return "heartbeat commit beyond log";
+      // unless our own durability was broken, which an amnesiac node knows it was (it keeps
+      // following the leader, and does not commit from heartbeats).
+      if (m.term >= term && m.commit > log.last_index() && !amnesiac) {
+        return "heartbeat commit beyond log";
+      }
       return nullptr;
     case MessageType::kSnapshot:
       if (!m.snapshot || m.snapshot->meta.index == 0 || m.snapshot->meta.term > m.term) {
@@ -73,9 +82,16 @@ const char* RawNode::Impl::ignore_reason(const Message& m) const {
         if (!m.reject && m.index > log.last_index()) return "ack beyond the leader's log";
       }
       return nullptr;
-    default:
-      return nullptr;
+    case MessageType::kVoteResponse:
+    case MessageType::kPreVoteResponse:
+    case MessageType::kReadIndex:
+    case MessageType::kReadIndexResponse:
+    case MessageType::kTimeoutNow:
+    case MessageType::kPropose:
+    case MessageType::kTransferLeader:
+      return nullptr;  // the term rules and the handlers decide
   }
+  return nullptr;
 }
 
 // Applies the term rules. Returns false when the message is fully handled (or dropped).
@@ -95,6 +111,11 @@ bool RawNode::Impl::step_term(const Message& m) {
       }
     }
     const bool granted_pre_vote = m.type == MessageType::kPreVoteResponse && !m.reject;
+    if (bug(PlantedBug::kLeaderIgnoresHigherTerm) && role == Role::kLeader && is_response(m.type) &&
+        !granted_pre_vote) {
+      ++ignored_messages;  // planted bug 9: a leader keeps leading a term that is over
+      return false;
+    }
     if (m.type != MessageType::kPreVote && !granted_pre_vote) {
       // A pre-vote request carries the term its sender would campaign in; a granted
       // pre-vote response echoes it. Neither is a reason to change terms (thesis §9.6).

@@ -6,6 +6,7 @@
 
 #include "base/check.h"
 #include "raft/describe.h"
+#include "raft/ready_driver.h"
 
 namespace raft {
 namespace {
@@ -92,7 +93,7 @@ std::string InteractionEnv::run(const std::string& command, const Args& args) {
 }
 
 // add-nodes N [pre-vote=false] [check-quorum=false] [election=10] [heartbeat=1]
-//           [inflight=256] [append-bytes=N] [join] [bug=N]
+//           [inflight=256] [append-bytes=N] [join] [bug=NAME|N]
 // The first nodes added form the initial cluster; `join` starts nodes with no configuration
 // (to be added by a conf change).
 void InteractionEnv::add_nodes(const Args& args) {
@@ -116,7 +117,7 @@ void InteractionEnv::add_nodes(const Args& args) {
       join = true;
 #ifdef RAFTKV_TEST_HOOKS
     else if (key == "bug")
-      base.planted_bug = static_cast<PlantedBug>(to_u64(value));
+      base.planted_bug = parse_planted_bug(value).value();
 #endif
     else
       FATAL("add-nodes: unknown option {}", args[i]);
@@ -156,41 +157,80 @@ void InteractionEnv::restart(NodeId id) {
   for (std::string item; std::getline(in, item, ',');) n.applied.push_back(item);
 }
 
-// Handles one Ready in the order of the contract (raw_node.h) and prints it.
+namespace {
+
+// The scripts' side of the Ready contract: MemoryStorage is the durable store, the list of
+// messages in flight the network, ScriptNode::applied the state machine; each step is also
+// printed. ReadyDriver calls it in the contract's order.
+class ScriptIo final : public ReadyIo {
+ public:
+  ScriptIo(ScriptNode& node, std::vector<Message>& in_flight, std::string& out)
+      : node_(node), in_flight_(in_flight), out_(out) {}
+
+  base::Status persist_snapshot(const Snapshot& snapshot) override {
+    ENSURE(node_.storage->apply_snapshot(snapshot).is_ok());
+    return base::Status::ok();
+  }
+  base::Status persist_entries(const std::vector<Entry>& entries) override {
+    node_.storage->append(entries);
+    return base::Status::ok();
+  }
+  base::Status persist_hard_state(const HardState& hard_state) override {
+    node_.storage->set_hard_state(hard_state);
+    return base::Status::ok();
+  }
+  base::Status sync() override { return base::Status::ok(); }
+  void send(Message m) override {
+    if (!sent_any_) out_ += "  Messages:\n";
+    sent_any_ = true;
+    out_ += "    " + describe(m) + "\n";
+    in_flight_.push_back(std::move(m));
+  }
+  void apply_snapshot(const Snapshot& snapshot) override {
+    node_.applied.clear();
+    std::stringstream in(*snapshot.data);
+    for (std::string item; std::getline(in, item, ',');) node_.applied.push_back(item);
+  }
+  void apply_entry(const Entry& e) override {
+    if (!applied_any_) out_ += "  CommittedEntries:\n";
+    applied_any_ = true;
+    out_ += "    " + describe(e) + "\n";
+    if (e.type == EntryType::kNormal) node_.applied.push_back(e.data);
+  }
+  void deliver_read_states(std::vector<ReadState> read_states) override {
+    for (const ReadState& rs : read_states) {
+      out_ += fmt::format("  ReadState index={} context=\"{}\"\n", rs.index, rs.context);
+    }
+  }
+
+ private:
+  ScriptNode& node_;
+  std::vector<Message>& in_flight_;
+  std::string& out_;
+  bool sent_any_ = false;
+  bool applied_any_ = false;
+};
+
+}  // namespace
+
+// Handles one Ready through ReadyDriver (no early sends: the transcript shows the contract's
+// order) and prints it.
 void InteractionEnv::process_ready(NodeId id) {
   ScriptNode& n = nodes_.at(id);
   if (!n.raw || !n.raw->has_ready()) return;
-  Ready rd = n.raw->ready();
+  ScriptIo io(n, in_flight_, out_);
+  ReadyDriver driver(*n.raw, io, /*leader_sends_early=*/false);
+  driver.take();
+  const Ready& rd = *driver.ready_in_hand();
   out_ += fmt::format("> {} handling Ready\n", id);
   if (rd.snapshot) {
     out_ += fmt::format("  Snapshot {}/{} {}\n", rd.snapshot->meta.term, rd.snapshot->meta.index,
                         describe(rd.snapshot->meta.conf));
-    ENSURE(n.storage->apply_snapshot(*rd.snapshot).is_ok());
   }
   if (rd.hard_state) out_ += "  HardState " + describe(*rd.hard_state) + "\n";
   if (!rd.entries.empty()) out_ += "  Entries:\n";
   for (const Entry& e : rd.entries) out_ += "    " + describe(e) + "\n";
-  n.storage->append(rd.entries);
-  if (rd.hard_state) n.storage->set_hard_state(*rd.hard_state);
-  if (!rd.messages.empty()) out_ += "  Messages:\n";
-  for (Message& m : rd.messages) {
-    out_ += "    " + describe(m) + "\n";
-    in_flight_.push_back(std::move(m));
-  }
-  if (rd.snapshot) {
-    n.applied.clear();
-    std::stringstream in(*rd.snapshot->data);
-    for (std::string item; std::getline(in, item, ',');) n.applied.push_back(item);
-  }
-  if (!rd.committed_entries.empty()) out_ += "  CommittedEntries:\n";
-  for (const Entry& e : rd.committed_entries) {
-    out_ += "    " + describe(e) + "\n";
-    if (e.type == EntryType::kNormal) n.applied.push_back(e.data);
-  }
-  for (const ReadState& rs : rd.read_states) {
-    out_ += fmt::format("  ReadState index={} context=\"{}\"\n", rs.index, rs.context);
-  }
-  n.raw->advance(rd);
+  ENSURE(driver.finish().is_ok());
 }
 
 bool InteractionEnv::cut(NodeId from, NodeId to) const {

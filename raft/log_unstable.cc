@@ -28,6 +28,19 @@ std::optional<Term> LogUnstable::maybe_term(Index index) const {
 void LogUnstable::truncate_and_append(const std::vector<Entry>& entries) {
   if (entries.empty()) return;
   const Index after = entries.front().index;
+  if (planted_bug_ == PlantedBug::kUnstableOverwriteInPlace && after >= offset_ &&
+      after < offset_ + entries_.size()) {
+    // Planted bug 7: overwrite in place, keeping the stale entries after the new ones.
+    for (const Entry& entry : entries) {
+      const Index at = entry.index - offset_;
+      if (at < entries_.size()) {
+        entries_[at] = entry;
+      } else {
+        entries_.push_back(entry);
+      }
+    }
+    return;
+  }
   if (after == offset_ + entries_.size()) {
     entries_.insert(entries_.end(), entries.begin(), entries.end());
   } else if (after <= offset_) {

@@ -8,6 +8,7 @@
 #include <optional>
 #include <vector>
 
+#include "raft/planted_bug.h"
 #include "raft/types.h"
 
 namespace raft {
@@ -15,6 +16,9 @@ namespace raft {
 class LogUnstable {
  public:
   explicit LogUnstable(Index offset) : offset_(offset) {}
+#ifdef RAFTKV_TEST_HOOKS
+  void plant_bug(PlantedBug bug) { planted_bug_ = bug; }
+#endif
 
   Index offset() const { return offset_; }
   const std::vector<Entry>& entries() const { return entries_; }
@@ -24,8 +28,10 @@ class LogUnstable {
   std::optional<Index> maybe_last_index() const;
   std::optional<Term> maybe_term(Index index) const;
 
-  // Appends entries, replacing any held entries from entries.front().index onward; when that
-  // index is below offset, the tail restarts there (the stored suffix will be overwritten).
+  // Appends entries, replacing any held entries from entries.front().index onward (those
+  // after the new ones are dropped too: paper §5.3, "delete the existing entry and all that
+  // follow it"); when that index is below offset, the tail restarts there (the stored suffix
+  // will be overwritten).
   void truncate_and_append(const std::vector<Entry>& entries);
   // Entries [lo, hi), all of which must be in the tail.
   std::vector<Entry> slice(Index lo, Index hi) const;
@@ -39,6 +45,7 @@ class LogUnstable {
   std::optional<Snapshot> snapshot_;
   std::vector<Entry> entries_;
   Index offset_;
+  PlantedBug planted_bug_ = PlantedBug::kNone;  // test builds only set it
 };
 
 }  // namespace raft

@@ -92,4 +92,10 @@ base::Status MemoryStorage::compact(Index index) {
   return base::Status::ok();
 }
 
+void MemoryStorage::lose_entries_after(Index last) {
+  ENSURE_MSG(last >= offset() && last <= last_index(), "lose_entries_after({}) outside [{}, {}]",
+             last, offset(), last_index());
+  entries_.resize(last - offset() + 1);
+}
+
 }  // namespace raft

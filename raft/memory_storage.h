@@ -58,6 +58,10 @@ class MemoryStorage final : public LogStorage {
   // (entries not covered by a snapshot could then never be sent to a lagging follower).
   base::Status compact(Index index);
 
+  // A storage fault (simulators and tests): the log loses every entry after `last`, which
+  // must lie in [first_index() - 1, last_index()]. The hard state and snapshot stay.
+  void lose_entries_after(Index last);
+
  private:
   Index offset() const { return entries_.front().index; }
 

@@ -14,8 +14,11 @@ void RawNode::Impl::on_vote(const Message& m) {
   // neither voted nor know a leader in this term, and pre-vote for any future term.
   const bool can_vote =
       vote == m.from || (vote == kNoNode && leader == kNoNode) || (pre_vote && m.term > term);
-  const bool log_ok = bug(1) || log.is_up_to_date(m.index, m.log_term);
-  if (!can_vote || !log_ok) {
+  const bool log_ok =
+      bug(PlantedBug::kVoteWithoutLogCheck) || log.is_up_to_date(m.index, m.log_term);
+  // An amnesiac node may have promised a vote or entries it no longer has (raw_node.h).
+  const bool trustworthy = !amnesiac || bug(PlantedBug::kAmnesiacVotes);
+  if (!can_vote || !log_ok || !trustworthy) {
     send(Message{.type = response, .to = m.from, .term = term, .reject = true});
     return;
   }
@@ -33,7 +36,8 @@ void RawNode::Impl::on_vote_response(const Message& m) {
                          (m.reject || m.term == term + 1)) ||
                         (role == Role::kCandidate && m.type == MessageType::kVoteResponse);
   if (!expected) return;  // a late answer to an election already decided
-  votes.emplace(m.from, !m.reject);
+  // A grant from a peer whose storage was lost may rest on a log it no longer has.
+  votes.emplace(m.from, !m.reject && !untrusted_peers.contains(m.from));
   switch (vote_result(conf.voters, votes)) {
     case VoteResult::kWon:
       if (role == Role::kPreCandidate) {

@@ -62,6 +62,7 @@ bool Progress::maybe_update(Index index) {
     match_ = index;
     updated = true;
     probe_sent_ = false;
+    first_probe_at_match_ = 0;
   }
   next_ = std::max(next_, index + 1);
   while (!inflight_.empty() && inflight_.front() <= index) inflight_.pop_front();
@@ -93,9 +94,13 @@ bool Progress::maybe_decrease_to(Index rejected, Index hint) {
     next_ = match_ + 1;
     return true;
   }
-  // Probe (or snapshot): only the answer to the last probe sent counts.
+  // Probe (or snapshot): only the answer to the last probe sent counts, and only if it moves
+  // next: a rejection at match itself is stale (or, with a storage loss, proven by the leader
+  // through the probe's number instead); resending the same probe would only multiply it.
   if (next_ - 1 != rejected) return false;
-  next_ = std::max(std::min(rejected, hint + 1), match_ + 1);
+  const Index next = std::max(std::min(rejected, hint + 1), match_ + 1);
+  if (next == next_) return false;
+  next_ = next;
   probe_sent_ = false;
   return true;
 }
@@ -106,6 +111,24 @@ void Progress::heartbeat_answered() {
   if (state_ == ProgressState::kReplicate && inflight_.size() >= inflight_max_) {
     inflight_.pop_front();
   }
+}
+
+void Progress::sent_probe(uint64_t probe_id) {
+  ENSURE(state_ == ProgressState::kProbe && probe_id > 0);
+  if (first_probe_at_match_ == 0) first_probe_at_match_ = probe_id;
+}
+
+void Progress::reset_after_storage_loss(Index next) {
+  ENSURE(next >= 1);
+  state_ = ProgressState::kProbe;
+  match_ = 0;
+  next_ = next;
+  pending_snapshot_ = 0;
+  probe_sent_ = false;
+  ticks_in_state = 0;
+  inflight_.clear();
+  first_probe_at_match_ = 0;
+  ++storage_loss_resets_;
 }
 
 bool Progress::paused() const {

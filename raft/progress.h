@@ -6,7 +6,8 @@
 //   snapshot:  the follower needs entries the leader no longer has; a snapshot is on its way
 //              and nothing else is sent until it is acknowledged or times out.
 // Invariant: match < next (entries up to match are known to be stored on the follower; next is
-// the index of the next entry to send).
+// the index of the next entry to send). match never decreases, except through
+// reset_after_storage_loss() when the follower's storage lost entries.
 #pragma once
 
 #include <cstdint>
@@ -48,6 +49,18 @@ class Progress {
   bool maybe_decrease_to(Index rejected, Index hint);
   // A heartbeat response arrived: the follower is alive, so a paused probe may send again.
   void heartbeat_answered();
+  // A probe numbered `probe_id` (increasing per leader) was sent while match was known: the
+  // follower's answer to it reflects its log after it had acknowledged that match.
+  void sent_probe(uint64_t probe_id);
+  // True when probe `probe_id` was sent since match took its current value (so its answer
+  // cannot predate the acknowledgement of match).
+  bool probe_sent_since_match(uint64_t probe_id) const {
+    return first_probe_at_match_ != 0 && probe_id >= first_probe_at_match_;
+  }
+  // The follower's storage lost entries it had acknowledged (raw_node.h, "Amnesia"): match
+  // drops to 0 and probing restarts at `next`. The only way match ever decreases.
+  void reset_after_storage_loss(Index next);
+  uint64_t storage_loss_resets() const { return storage_loss_resets_; }
 
   // True when nothing should be sent now (paused probe, full window, snapshot in flight).
   bool paused() const;
@@ -61,7 +74,9 @@ class Progress {
   bool probe_sent_ = false;  // probe: an append is outstanding
   bool learner_ = false;
   size_t inflight_max_;
-  std::deque<Index> inflight_;  // last index of each unacknowledged append (replicate state)
+  uint64_t storage_loss_resets_ = 0;
+  uint64_t first_probe_at_match_ = 0;  // 0: no probe sent since match last changed
+  std::deque<Index> inflight_;         // last index of each unacknowledged append (replicate state)
 };
 
 }  // namespace raft

@@ -59,7 +59,8 @@ std::optional<Index> RaftLog::maybe_append(Index prev_index, Term prev_term, Ind
     append(std::vector<Entry>(
         entries.begin() + static_cast<std::ptrdiff_t>(conflict - prev_index - 1), entries.end()));
   }
-  commit_to(std::min(leader_commit, last_new));
+  const bool planted = planted_bug_ == PlantedBug::kFollowerCommitToLastIndex;
+  commit_to(std::min(leader_commit, planted ? last_index() : last_new));
   return last_new;
 }
 

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "raft/log_unstable.h"
+#include "raft/planted_bug.h"
 #include "raft/storage.h"
 
 namespace raft {
@@ -16,6 +17,12 @@ namespace raft {
 class RaftLog {
  public:
   explicit RaftLog(const LogStorage& storage);
+#ifdef RAFTKV_TEST_HOOKS
+  void plant_bug(PlantedBug bug) {
+    planted_bug_ = bug;
+    unstable_.plant_bug(bug);
+  }
+#endif
 
   Index first_index() const;
   Index last_index() const;
@@ -28,7 +35,10 @@ class RaftLog {
 
   // A follower's append (paper Fig. 2 "AppendEntries RPC" receiver rules 2-5): returns the
   // last index the leader's entries cover, or nullopt when (prev_index, prev_term) does not
-  // match our log.
+  // match our log. Only a conflicting suffix is cut (an append that matches what we hold,
+  // e.g. a reordered older one, leaves the entries after it alone), and commit moves to at
+  // most that last covered index: entries beyond it may be a stale tail the leader does not
+  // share (rule 5, "index of last new entry").
   std::optional<Index> maybe_append(Index prev_index, Term prev_term, Index leader_commit,
                                     const std::vector<Entry>& entries);
   // A leader's own append of entries with consecutive indexes after last_index().
@@ -71,6 +81,7 @@ class RaftLog {
   LogUnstable unstable_;
   Index committed_ = 0;
   Index applied_ = 0;
+  PlantedBug planted_bug_ = PlantedBug::kNone;  // test builds only set it
 };
 
 }  // namespace raft

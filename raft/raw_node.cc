@@ -18,10 +18,17 @@ base::Status RawNode::propose_conf_change(const ConfChange& change) {
 void RawNode::read_index(std::string context) { impl_->read_index(std::move(context), impl_->id); }
 void RawNode::transfer_leadership(NodeId target) { impl_->transfer_leadership(target); }
 void RawNode::campaign() { impl_->hup(false); }
+void RawNode::become_amnesiac() { impl_->become_amnesiac(); }
+void RawNode::peer_storage_lost(NodeId peer, Index peer_last_index) {
+  impl_->peer_storage_lost(peer, peer_last_index);
+}
+void RawNode::peer_storage_repaired(NodeId peer) { impl_->peer_storage_repaired(peer); }
 bool RawNode::has_ready() const { return impl_->has_ready(); }
 Ready RawNode::ready() { return impl_->ready(); }
 void RawNode::advance(const Ready& ready) { impl_->advance(ready); }
 NodeStatus RawNode::status() const { return impl_->status(); }
+Role RawNode::role() const { return impl_->role; }
+Term RawNode::term() const { return impl_->term; }
 void RawNode::check_invariants() const { impl_->check_invariants(); }
 
 }  // namespace raft

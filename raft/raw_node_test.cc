@@ -18,10 +18,11 @@ struct Member {
   MemoryStorage storage;
   std::unique_ptr<RawNode> node;
 
-  explicit Member(NodeId id) {
+  explicit Member(NodeId id, bool amnesiac = false) {
     Config config;
     config.id = id;
     config.initial_voters = {1, 2, 3};
+    config.amnesiac = amnesiac;
     node = std::make_unique<RawNode>(config, storage);
     drain();
   }
@@ -107,10 +108,12 @@ TEST_CASE("raw node: a stale vote request with a shorter log is refused") {
   CHECK(member.storage.hard_state().vote == 0);
 }
 
-TEST_CASE("raw node: arbitrary messages are ignored or handled, never crash, keep invariants") {
+TEST_CASE(
+    "raw node: arbitrary messages are ignored or handled, never crash, keep invariants (also "
+    "amnesiac, and with peers' storage lost)") {
   base::Rng rng(7);
   for (int round = 0; round < 300; ++round) {
-    Member member(1 + rng.uniform(3));
+    Member member(1 + rng.uniform(3), rng.chance(1, 4));
     const NodeId self = member.node->status().id;
     if (rng.chance(1, 2)) {
       member.node->campaign();
@@ -144,6 +147,9 @@ TEST_CASE("raw node: arbitrary messages are ignored or handled, never crash, kee
       member.node->step(m);
       member.node->check_invariants();
       if (rng.chance(1, 5)) member.node->tick();
+      if (rng.chance(1, 50)) member.node->peer_storage_lost(rng.uniform(5), rng.uniform(12));
+      if (rng.chance(1, 50)) member.node->peer_storage_repaired(rng.uniform(5));
+      if (rng.chance(1, 200)) member.node->become_amnesiac();
       member.drain();
     }
   }

@@ -36,7 +36,8 @@ void RawNode::Impl::read_index(std::string context, NodeId requester) {
     return;
   }
   PendingRead read{.context = std::move(context), .requester = requester};
-  if (bug(4) || (conf.voters.size() == 1 && committed_in_term())) {
+  if (bug(PlantedBug::kReadIndexWithoutQuorum) ||
+      (conf.voters.size() == 1 && committed_in_term())) {
     // A single voter is its own quorum. (Planted bug 4 answers without any quorum round.)
     read.index = log.committed();
     release_read(read);

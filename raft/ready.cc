@@ -10,12 +10,13 @@ namespace raft {
 // be durable once this Ready's entries are (a restart must find commit <= last index).
 HardState RawNode::Impl::hard_state_to_persist() const {
   HardState hs{.term = term, .vote = vote, .commit = log.committed()};
-  if (bug(5)) {
+  if (bug(PlantedBug::kVoteNotPersisted)) {
     // Planted bug 5: the vote is granted (and sent) but never written down.
     hs.vote = last_hard_state.term == term ? last_hard_state.vote : kNoNode;
   }
   Index durable_last = log.last_index();
-  if (bug(3) && withheld_from != 0) durable_last = std::min(durable_last, withheld_from - 1);
+  if (bug(PlantedBug::kAckBeforePersist) && withheld_from != 0)
+    durable_last = std::min(durable_last, withheld_from - 1);
   hs.commit = std::min(hs.commit, std::max(durable_last, last_hard_state.commit));
   return hs;
 }
@@ -39,7 +40,7 @@ Ready RawNode::Impl::ready() {
   rd.snapshot = log.unstable().snapshot();
   rd.entries = log.unstable().entries();
   withheld_from = 0;
-  if (bug(3) && role == Role::kFollower) {
+  if (bug(PlantedBug::kAckBeforePersist) && role == Role::kFollower) {
     // Planted bug 3: entries that arrived since the last Ready are withheld for one more
     // Ready although their acknowledgements (in rd.messages) leave now.
     std::erase_if(rd.entries, [&](const Entry& e) { return e.index > bug3_seen_last; });
@@ -50,7 +51,8 @@ Ready RawNode::Impl::ready() {
   bug3_seen_last = log.last_index();
   const HardState hs = hard_state_to_persist();
   if (hs != last_hard_state) {
-    rd.must_sync = hs.term != last_hard_state.term || hs.vote != last_hard_state.vote;
+    rd.term_or_vote_changed = hs.term != last_hard_state.term || hs.vote != last_hard_state.vote;
+    rd.must_sync = rd.term_or_vote_changed;
     rd.hard_state = hs;
     last_hard_state = hs;
   }
@@ -89,6 +91,7 @@ void RawNode::Impl::advance(const Ready& rd) {
     progress.at(id).maybe_update(log.stable_last_index());
     if (maybe_commit()) broadcast_append();
   }
+  maybe_finish_repair();
 }
 
 NodeStatus RawNode::Impl::status() const {
@@ -106,10 +109,12 @@ NodeStatus RawNode::Impl::status() const {
                                          .match = pr.match(),
                                          .next = pr.next(),
                                          .state = progress_state_name(pr.state()),
-                                         .learner = pr.learner()});
+                                         .learner = pr.learner(),
+                                         .storage_loss_resets = pr.storage_loss_resets()});
   }
   st.ignored_messages = ignored_messages;
   st.transfer_target = transfer_target;
+  st.amnesiac = amnesiac;
   return st;
 }
 
@@ -132,6 +137,8 @@ void RawNode::Impl::check_invariants() const {
                tail[i].index);
   }
   if (role == Role::kLeader || role == Role::kCandidate) ENSURE(vote == id);
+  // An amnesiac node never campaigns, and a leader that becomes one steps down.
+  ENSURE(!amnesiac || role == Role::kFollower || bug(PlantedBug::kAmnesiacVotes));
   if (role == Role::kLeader) {
     ENSURE(leader == id && is_voter(id));
     ENSURE(progress.size() == conf.voters.size() + conf.learners.size());

@@ -19,12 +19,19 @@ bool RawNode::Impl::maybe_send_append(NodeId to, bool send_if_empty) {
   if (entries->empty() && !send_if_empty) return false;
   const Index last_sent = prev_index + entries->size();
   const bool has_entries = !entries->empty();
-  send(Message{.type = MessageType::kAppend,
-               .to = to,
-               .log_term = *prev_term,
-               .index = prev_index,
-               .entries = std::move(*entries),
-               .commit = log.committed()});
+  Message append{.type = MessageType::kAppend,
+                 .to = to,
+                 .log_term = *prev_term,
+                 .index = prev_index,
+                 .entries = std::move(*entries),
+                 .commit = log.committed()};
+  if (pr.state() == ProgressState::kProbe && pr.match() > 0) {
+    // A follower echoes the context in a rejection: the probe's number tells an answer to
+    // it from one to a probe older than match (on_replication.cc, maybe_reset_lost_follower).
+    append.context = std::to_string(++probes_numbered);
+    pr.sent_probe(probes_numbered);
+  }
+  send(std::move(append));
   pr.sent_append(last_sent, has_entries);
   return true;
 }
@@ -64,7 +71,7 @@ bool RawNode::Impl::maybe_commit() {
   for (const auto& [peer, pr] : progress) match[peer] = pr.match();
   const Index candidate = committed_index(conf.voters, match);
   if (candidate <= log.committed()) return false;
-  if (!bug(2) && log.term(candidate) != term) return false;
+  if (!bug(PlantedBug::kCommitPreviousTermByCount) && log.term(candidate) != term) return false;
   log.commit_to(candidate);
   return true;
 }

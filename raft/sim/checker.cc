@@ -124,11 +124,130 @@ void SafetyChecker::on_entries_persisted(NodeId node, const std::vector<Entry>& 
   }
 }
 
+void SafetyChecker::on_term_raised(NodeId node, Term term, const std::vector<NodeId>& voters) {
+  auto persisted = persisted_.find(node);
+  if (persisted == persisted_.end() && term == 1) return;  // the bootstrap term of a new node
+  auto heard = term_heard_.find(node);
+  if (heard != term_heard_.end() && heard->second >= term) return;  // learned from a peer
+  auto forced = timeout_now_term_.find(node);
+  if (forced != timeout_now_term_.end() && forced->second + 1 == term) return;  // a transfer
+  size_t granted = 1;                                                           // its own pre-vote
+  auto grants = pre_vote_grants_.find({node, term});
+  for (NodeId voter : voters) {
+    if (voter != node && grants != pre_vote_grants_.end() && grants->second.contains(voter)) {
+      ++granted;
+    }
+  }
+  if (granted * 2 <= voters.size()) {
+    fail("pre-vote keeps terms of isolated nodes",
+         "node {} persisted term {} which no peer sent it, with pre-vote grants from {} of {} "
+         "voters (thesis §9.6)",
+         node, term, granted, voters.size());
+  }
+}
+
+void SafetyChecker::on_storage_lost(NodeId node, bool hard_state_kept, const LogStorage& before) {
+  life_term_.erase(node);
+  hard_state_kept_ = hard_state_kept;
+  LostStorage& lost = lost_storage_[node];
+  lost.snapshot_index = std::max(lost.snapshot_index, before.first_index() - 1);
+  for (Index i = before.first_index(); i <= before.last_index(); ++i) {
+    lost.entries.insert({i, before.term(i)});
+  }
+}
+
+void SafetyChecker::after_storage_lost(NodeId node, const LogStorage& after) {
+  if (!hard_state_kept_) {
+    // What it heard in earlier lives stays heard: a node restarting with its log but not its
+    // hard state takes its term from the log (raw_node.h).
+    persisted_.erase(node);
+    return;
+  }
+  auto persisted = persisted_.find(node);
+  if (persisted == persisted_.end()) return;
+  // The hard state survived; the commit it names may now be beyond the log.
+  const Index last = std::max(after.last_index(), after.first_index() - 1);
+  persisted->second.commit = std::min(persisted->second.commit, last);
+}
+
+void SafetyChecker::on_step(NodeId node, const Message& m, Term term_before, bool leader_before,
+                            Term term_after, bool leader_after) {
+  const bool granted_pre_vote = m.type == MessageType::kPreVoteResponse && !m.reject;
+  if (granted_pre_vote) {
+    pre_vote_grants_[{node, m.term}].insert(m.from);
+  } else if (m.type == MessageType::kTimeoutNow) {
+    Term& forced = timeout_now_term_[node];  // the highest: a late one of an older term
+    forced = std::max(forced, m.term);       // changes nothing the node may do
+  } else if (m.type != MessageType::kPreVote) {
+    Term& heard = term_heard_[node];
+    heard = std::max(heard, m.term);
+  }
+  const bool vote_request = m.type == MessageType::kVote || m.type == MessageType::kPreVote;
+  if (leader_before && m.term > term_before && !vote_request && !granted_pre_vote && leader_after &&
+      term_after == term_before) {
+    fail("a leader shown a higher term steps down",
+         "leader {} of term {} stepped a message of term {} from node {} and still leads", node,
+         term_before, m.term, m.from);
+  }
+}
+
+uint64_t SafetyChecker::on_leader_progress(NodeId leader, Term term,
+                                           const std::vector<ProgressStatus>& progress,
+                                           const LogStorage& leader_durable,
+                                           const StorageLookup& storages) {
+  uint64_t new_resets = 0;
+  for (const ProgressStatus& p : progress) {
+    if (p.id == leader) continue;
+    FollowerMatch& seen = follower_match_[{leader, p.id}];
+    if (seen.term == term && p.match < seen.match && p.storage_loss_resets == seen.resets) {
+      fail("a follower's match never decreases",
+           "leader {} of term {} lowered node {}'s match from {} to {} without a storage-loss "
+           "reset",
+           leader, term, p.id, seen.match, p.match);
+    }
+    if (seen.term == term && p.storage_loss_resets > seen.resets) {
+      new_resets += p.storage_loss_resets - seen.resets;
+      check_reset_justified(leader, term, p.id, seen.match, leader_durable, storages(p.id));
+    }
+    seen = FollowerMatch{term, p.match, p.storage_loss_resets};
+  }
+  return new_resets;
+}
+
+void SafetyChecker::on_leader_told_storage_lost(NodeId leader, Term term, NodeId follower) {
+  told_storage_lost_[{leader, follower}] = term;
+}
+
+void SafetyChecker::check_reset_justified(NodeId leader, Term term, NodeId follower,
+                                          Index old_match, const LogStorage& leader_durable,
+                                          const LogStorage* follower_durable) {
+  auto told = told_storage_lost_.find({leader, follower});
+  if (told != told_storage_lost_.end() && told->second == term) {
+    told_storage_lost_.erase(told);  // the reset peer_storage_lost() asks for
+    return;
+  }
+  if (old_match == 0 || follower_durable == nullptr) return;
+  if (old_match < leader_durable.first_index() - 1 || old_match > leader_durable.last_index()) {
+    return;  // compacted away on the leader: nothing to compare with
+  }
+  const Term want = leader_durable.term(old_match);
+  const LogStorage& f = *follower_durable;
+  const bool held =
+      old_match >= f.first_index() - 1 && old_match <= f.last_index() && f.term(old_match) == want;
+  if (held) {
+    fail("a follower's match never decreases",
+         "leader {} of term {} reset node {}'s match {} although its storage still holds "
+         "index {} at term {}",
+         leader, term, follower, old_match, old_match, want);
+  }
+}
+
 void SafetyChecker::on_message_sent(const Message& m, const LogStorage& sender_durable) {
   if (m.type == MessageType::kVoteResponse && !m.reject) {
     auto persisted = persisted_.find(m.from);
     const HardState hs = persisted == persisted_.end() ? HardState{} : persisted->second;
-    if (hs.term != m.term || hs.vote != m.to) {
+    // Durable means: that vote, or a later term (a node never votes in a term below its own).
+    if (hs.term < m.term || (hs.term == m.term && hs.vote != m.to)) {
       fail("one vote per term",
            "node {} granted its term {} vote to node {} while its persisted hard state says "
            "term {} vote {}",
@@ -173,16 +292,20 @@ void SafetyChecker::on_commit_observed(NodeId node, Index commit, const LogStora
   checked = std::max(checked, upto);
 }
 
-bool SafetyChecker::stored_on(const LogStorage* durable, Index index, Term term) const {
+bool SafetyChecker::stored_on(NodeId node, const LogStorage* durable, Index index,
+                              Term term) const {
   if (durable == nullptr) return false;
   if (index < durable->first_index()) return true;  // inside its snapshot
-  return index <= durable->last_index() && durable->term(index) == term;
+  if (index <= durable->last_index() && durable->term(index) == term) return true;
+  auto lost = lost_storage_.find(node);
+  return lost != lost_storage_.end() &&
+         (index <= lost->second.snapshot_index || lost->second.entries.contains({index, term}));
 }
 
 size_t SafetyChecker::count_stored(const std::vector<NodeId>& voters, Index index, Term term,
                                    const StorageLookup& storages) const {
   size_t n = 0;
-  for (NodeId v : voters) n += stored_on(storages(v), index, term) ? 1 : 0;
+  for (NodeId v : voters) n += stored_on(v, storages(v), index, term) ? 1 : 0;
   return n;
 }
 

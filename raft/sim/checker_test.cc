@@ -35,13 +35,26 @@ class FakeLog : public LogStorage {
   std::vector<Term> terms_;
 };
 
-Message vote_grant(NodeId from, NodeId to, Term term) {
+Message with(MessageType type, NodeId from, NodeId to, Term term, bool reject = false) {
   Message m;
-  m.type = MessageType::kVoteResponse;
+  m.type = type;
   m.from = from;
   m.to = to;
   m.term = term;
+  m.reject = reject;
   return m;
+}
+
+Message vote_grant(NodeId from, NodeId to, Term term) {
+  return with(MessageType::kVoteResponse, from, to, term);
+}
+
+// Looks nodes up in `logs`, which the caller may change between checks.
+StorageLookup lookup_in(std::map<NodeId, FakeLog>& logs) {
+  return [&logs](NodeId id) -> const LogStorage* {
+    auto it = logs.find(id);
+    return it == logs.end() ? nullptr : &it->second;
+  };
 }
 
 std::string property_of(const SafetyChecker& c) {
@@ -180,10 +193,7 @@ TEST_CASE("checker: a leader's snapshot covers committed entries it no longer st
 
 TEST_CASE("checker: a commit stored by a minority of voters is flagged") {
   std::map<NodeId, FakeLog> logs = {{1, FakeLog({1, 1})}, {2, FakeLog({1, 1})}, {3, FakeLog({1})}};
-  StorageLookup lookup = [&](NodeId id) -> const LogStorage* {
-    auto it = logs.find(id);
-    return it == logs.end() ? nullptr : &it->second;
-  };
+  StorageLookup lookup = lookup_in(logs);
   ConfState conf{{1, 2, 3}, {}};
   SafetyChecker c;
   c.on_commit_observed(1, 2, logs.at(1));
@@ -198,10 +208,7 @@ TEST_CASE("checker: a commit stored by a minority of voters is flagged") {
 
 TEST_CASE("checker: a leader committing an earlier term's entry by counting is flagged") {
   std::map<NodeId, FakeLog> logs = {{1, FakeLog({1, 2, 3})}, {2, FakeLog({1, 2})}};
-  StorageLookup lookup = [&](NodeId id) -> const LogStorage* {
-    auto it = logs.find(id);
-    return it == logs.end() ? nullptr : &it->second;
-  };
+  StorageLookup lookup = lookup_in(logs);
   SafetyChecker c;
   c.on_node_state(1, 3, true, 1, logs.at(1));  // elected in term 3 with commit 1
   c.on_commit_observed(1, 2, logs.at(1));
@@ -230,6 +237,92 @@ TEST_CASE(
   c.on_read_started(9);
   c.on_read_served(9, 3, 1, 2);
   CHECK(property_of(c) == "linearizable reads");
+}
+
+TEST_CASE("checker: a vote grant is durable once its vote or a later term is persisted") {
+  SafetyChecker c;
+  FakeLog log({});
+  c.on_hard_state_persisted(1, {6, 1, 0});  // it voted 2 in term 5, then moved to term 6
+  c.on_message_sent(vote_grant(1, 2, 5), log);
+  CHECK_FALSE(c.failed());
+}
+
+TEST_CASE("checker: a term raised by a node alone, without a quorum's pre-votes, is flagged") {
+  SafetyChecker ok;
+  ok.on_hard_state_persisted(1, {1, 0, 3});
+  ok.on_step(1, with(MessageType::kPreVoteResponse, 2, 1, 2), 1, false, 1, false);
+  ok.on_term_raised(1, 2, {1, 2, 3});  // its pre-vote and node 2's: a quorum
+  ok.on_step(1, with(MessageType::kAppend, 3, 1, 7), 2, false, 7, false);
+  ok.on_term_raised(1, 7, {1, 2, 3});  // heard from node 3
+  ok.on_step(1, with(MessageType::kTimeoutNow, 3, 1, 7), 7, false, 7, false);
+  ok.on_step(1, with(MessageType::kTimeoutNow, 3, 1, 6), 7, false, 7, false);  // a late one
+  ok.on_term_raised(1, 8, {1, 2, 3});  // a leadership transfer skips pre-vote
+  CHECK_FALSE(ok.failed());
+
+  SafetyChecker alone;
+  alone.on_hard_state_persisted(1, {1, 0, 3});
+  alone.on_step(1, with(MessageType::kPreVote, 2, 1, 5), 1, false, 1, false);  // not a reason
+  alone.on_step(1, with(MessageType::kPreVoteResponse, 2, 1, 3), 1, false, 1, false);
+  alone.on_term_raised(1, 2, {1, 2, 3, 4, 5});  // 2 of 5 pre-votes
+  CHECK(property_of(alone) == "pre-vote keeps terms of isolated nodes");
+}
+
+TEST_CASE("checker: a leader still leading after a higher term reached it is flagged") {
+  SafetyChecker c;
+  c.on_step(1, with(MessageType::kVote, 2, 1, 5), 3, true, 3, true);  // the lease may ignore it
+  c.on_step(1, with(MessageType::kPreVoteResponse, 2, 1, 4), 3, true, 3, true);  // granted
+  c.on_step(1, with(MessageType::kAppendResponse, 2, 1, 4), 3, true, 4, false);
+  CHECK_FALSE(c.failed());
+  c.on_step(1, with(MessageType::kHeartbeatResponse, 2, 1, 6), 4, true, 4, true);
+  CHECK(property_of(c) == "a leader shown a higher term steps down");
+}
+
+TEST_CASE("checker: a follower's match going down without a justified reset is flagged") {
+  std::map<NodeId, FakeLog> logs = {{1, FakeLog({1, 1, 1})}, {2, FakeLog({1, 1, 1})}};
+  StorageLookup lookup = lookup_in(logs);
+  auto progress = [](Index match, uint64_t resets) {
+    return std::vector<ProgressStatus>{
+        ProgressStatus{.id = 2, .match = match, .next = match + 1, .storage_loss_resets = resets}};
+  };
+  SafetyChecker quiet;
+  quiet.on_leader_progress(1, 1, progress(3, 0), logs.at(1), lookup);
+  quiet.on_leader_progress(1, 2, progress(1, 0), logs.at(1), lookup);  // a new term starts over
+  CHECK_FALSE(quiet.failed());
+
+  SafetyChecker lowered;
+  lowered.on_leader_progress(1, 1, progress(3, 0), logs.at(1), lookup);
+  lowered.on_leader_progress(1, 1, progress(2, 0), logs.at(1), lookup);
+  CHECK(property_of(lowered) == "a follower's match never decreases");
+
+  SafetyChecker unjustified;  // a reset, but node 2 still holds index 3
+  unjustified.on_leader_progress(1, 1, progress(3, 0), logs.at(1), lookup);
+  unjustified.on_leader_progress(1, 1, progress(0, 1), logs.at(1), lookup);
+  CHECK(property_of(unjustified) == "a follower's match never decreases");
+
+  SafetyChecker told;  // peer_storage_lost() asks for it
+  told.on_leader_progress(1, 1, progress(3, 0), logs.at(1), lookup);
+  told.on_leader_told_storage_lost(1, 1, 2);
+  CHECK(told.on_leader_progress(1, 1, progress(0, 1), logs.at(1), lookup) == 1);
+  CHECK_FALSE(told.failed());
+
+  logs.at(2) = FakeLog({1});  // its log really went back
+  SafetyChecker justified;
+  justified.on_leader_progress(1, 1, progress(3, 0), logs.at(1), lookup);
+  CHECK(justified.on_leader_progress(1, 1, progress(0, 1), logs.at(1), lookup) == 1);
+  CHECK_FALSE(justified.failed());
+}
+
+TEST_CASE("checker: what a node stored before its storage was lost still counted for a commit") {
+  std::map<NodeId, FakeLog> logs = {{1, FakeLog({1, 1})}, {2, FakeLog({1, 1})}, {3, FakeLog({1})}};
+  StorageLookup lookup = lookup_in(logs);
+  SafetyChecker c;
+  c.on_storage_lost(2, false, logs.at(2));  // it acknowledged index 2, then lost it
+  logs.at(2) = FakeLog({});
+  c.after_storage_lost(2, logs.at(2));
+  c.on_hard_state_persisted(2, {1, 0, 0});  // its hard state starts again
+  c.on_commit_observed(1, 2, logs.at(1));
+  c.on_leader_commit(1, 1, 2, ConfState{{1, 2, 3}, {}}, lookup);
+  CHECK_FALSE(c.failed());
 }
 
 TEST_CASE("checker: only the first violation is kept") {

@@ -2,6 +2,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <stdexcept>
 
 #include "base/check.h"
@@ -45,10 +46,12 @@ Cluster::Cluster(const SimOptions& options)
 Cluster::~Cluster() = default;
 
 std::string Cluster::describe(const Message& m) const {
-  return fmt::format("{}->{} {} t{} idx{} lt{} commit{} entries{}{}{}", m.from, m.to,
-                     message_type_name(m.type), m.term, m.index, m.log_term, m.commit,
-                     m.entries.size(), m.reject ? " REJECT" : "",
-                     m.snapshot ? fmt::format(" snapshot@{}", m.snapshot->meta.index) : "");
+  return fmt::format(
+      "{}->{} {} t{} idx{} lt{} commit{} entries{}{}{}{}", m.from, m.to, message_type_name(m.type),
+      m.term, m.index, m.log_term, m.commit, m.entries.size(),
+      m.reject ? fmt::format(" REJECT hint {}/t{}", m.reject_hint, m.reject_hint_term) : "",
+      m.snapshot ? fmt::format(" snapshot@{}", m.snapshot->meta.index) : "",
+      m.context.empty() ? "" : " context " + m.context);
 }
 
 void Cluster::run() {
@@ -85,6 +88,7 @@ void Cluster::step_once(bool chaos) {
   if (transfer_ && now_step_ > transfer_->deadline_step) transfer_.reset();
   deliver_messages();
   tick_nodes();
+  if (profile_.ready_after_batches) take_batched_readys();
   finish_due_ready();
 }
 
@@ -92,24 +96,23 @@ void Cluster::deliver_messages() {
   std::vector<Message> due = network_.take_due(now_step_, rng_, [this](NodeId to) {
     SimNode* n = find(to);
     if (n == nullptr || !n->up()) return Receiver::kDown;
-    return n->in_hand ? Receiver::kBusy : Receiver::kReady;
+    return n->takes_inputs() ? Receiver::kReady : Receiver::kBusy;
   });
   for (Message& m : due) {
     SimNode* n = find(m.to);
-    if (!n->idle()) {  // busy since an earlier message of this batch: try next step
+    if (!n->takes_inputs()) {  // busy since an earlier message of this batch: try next step
       network_.hold(std::move(m), now_step_ + 1);
       continue;
     }
     trace({kEvDeliver, m.from, m.to, static_cast<uint64_t>(m.type), m.term, m.index},
           [&] { return "deliver " + describe(m); });
-    n->raft->step(m);
-    after_input(*n);
+    step_node(*n, m);
   }
 }
 
 void Cluster::tick_nodes() {
   for (auto& [id, node] : nodes_) {
-    if (!node->idle() || !rng_.chance(profile_.tick_per_mille, 1000)) continue;
+    if (!node->takes_inputs() || !rng_.chance(profile_.tick_per_mille, 1000)) continue;
     trace({kEvTick, id}, [] { return std::string(); });
     node->raft->tick();
     after_input(*node);
@@ -118,7 +121,7 @@ void Cluster::tick_nodes() {
 
 void Cluster::finish_due_ready() {
   for (auto& [id, node] : nodes_) {
-    if (node->in_hand && node->persist_due_step <= now_step_) finish_ready(*node);
+    if (node->in_hand() && node->persist_due_step <= now_step_) finish_ready(*node);
   }
 }
 
@@ -145,6 +148,7 @@ void Cluster::heal_everything() {
   network_.set_faults(calm);
   profile_.persist_delay_per_mille = 0;
   for (auto& [id, node] : nodes_) {
+    node->disk_full_until_step = 0;
     if (!node->up() && !node->retired) {
       ++coverage_.restarts;
       start(*node);
@@ -153,8 +157,19 @@ void Cluster::heal_everything() {
   pending_proposals_.emplace("final", now_step_);
 }
 
+// Also: every member whose storage lost state has been repaired by the leader (no leader
+// change is needed for that, raw_node.h "Amnesia").
 bool Cluster::liveness_reached() {
-  return pending_proposals_.empty() && current_leader() != kNoNode;
+  if (!pending_proposals_.empty()) return false;
+  const SimNode* leader = find(current_leader());
+  if (leader == nullptr) return false;
+  const ConfState conf = leader->raft->status().conf;
+  for (const auto& [id, node] : nodes_) {
+    const bool member = std::binary_search(conf.voters.begin(), conf.voters.end(), id) ||
+                        std::binary_search(conf.learners.begin(), conf.learners.end(), id);
+    if (member && node->up() && node->amnesiac) return false;
+  }
+  return true;
 }
 
 void Cluster::run_liveness() {
@@ -170,11 +185,11 @@ void Cluster::run_liveness() {
     // holds: a payload still missing then was lost (not merely slow), so a retry adds no
     // duplicate that would slow the catch-up further.
     SimNode* leader = find(current_leader());
-    if (leader == nullptr || !leader->idle()) continue;
+    if (leader == nullptr || !leader->takes_inputs()) continue;
     const NodeStatus st = leader->raft->status();
     if (st.commit != st.last_index || st.applied != st.commit) continue;
     for (const auto& [payload, since] : pending_proposals_) {
-      if (!leader->idle() || leader->raft->status().role != Role::kLeader) break;
+      if (!leader->takes_inputs() || leader->raft->role() != Role::kLeader) break;
       (void)leader->raft->propose(payload);
       after_input(*leader);
     }
@@ -185,8 +200,9 @@ void Cluster::run_liveness() {
   for (const auto& [id, node] : nodes_) {
     if (!node->up()) continue;
     const NodeStatus st = node->raft->status();
-    nodes += fmt::format("; node {} {} t{} commit {} last {} voters {}", id, role_name(st.role),
-                         st.term, st.commit, st.last_index, fmt::join(st.conf.voters, ","));
+    nodes += fmt::format("; node {} {} t{} commit {} last {} voters {}{}", id, role_name(st.role),
+                         st.term, st.commit, st.last_index, fmt::join(st.conf.voters, ","),
+                         st.amnesiac ? " amnesiac" : "");
   }
   liveness_failure_ = Violation{
       "liveness",

@@ -23,7 +23,12 @@ struct Coverage {
   uint64_t transfers_completed = 0;  // the target became leader after the request
   uint64_t crashes = 0;
   uint64_t restarts = 0;
-  uint64_t unpersisted_lost = 0;  // crashes that dropped a Ready not yet persisted
+  uint64_t unpersisted_lost = 0;     // crashes that dropped a Ready not yet persisted
+  uint64_t persist_failures = 0;     // a Ready failed to persist (disk full) and was kept
+  uint64_t storage_wipes = 0;        // a node restarted with empty storage
+  uint64_t storage_truncations = 0;  // a node restarted with its durable log cut short
+  uint64_t repairs = 0;              // an amnesiac node was repaired by a leader
+  uint64_t progress_resets = 0;      // a leader reset a follower's match after a storage loss
   uint64_t partitions = 0;
   uint64_t messages_sent = 0;
   uint64_t messages_dropped = 0;

@@ -1,6 +1,6 @@
 // raft_sim: runs the deterministic cluster simulator over a range of seeds.
 //   raft_sim --seeds N [--first-seed S] [--nodes 3|5] [--steps K] [--trace]
-//            [--planted-bug B] [--expect-failure]
+//            [--planted-bug NAME] [--expect-failure]
 // Exits 0 only when every seed passes (with --expect-failure: only when some seed fails, which
 // is how CI proves a planted bug is caught). See raft/README.md, "Simulator".
 #include <fmt/format.h>
@@ -23,7 +23,7 @@ struct Args {
   uint64_t nodes = 0;  // 0: mixed, 3 nodes for odd seeds and 5 for even ones
   uint64_t steps = 3000;
   uint64_t liveness_ticks = 400;
-  uint64_t planted_bug = 0;
+  raft::PlantedBug planted_bug = raft::PlantedBug::kNone;
   uint64_t determinism_every = 50;  // re-run every Nth seed and compare trace hashes
   bool trace = false;
   bool expect_failure = false;
@@ -37,7 +37,9 @@ int nodes_for(const Args& args, uint64_t seed) {
 std::string reproduce_flags(const Args& args, uint64_t seed) {
   std::string out =
       fmt::format("--seed {} --nodes {} --steps {}", seed, nodes_for(args, seed), args.steps);
-  if (args.planted_bug != 0) out += fmt::format(" --planted-bug {}", args.planted_bug);
+  if (args.planted_bug != raft::PlantedBug::kNone) {
+    out += fmt::format(" --planted-bug {}", raft::planted_bug_name(args.planted_bug));
+  }
   return out;
 }
 
@@ -72,7 +74,7 @@ int run(const Args& args) {
     options.steps = args.steps;
     options.liveness_ticks = args.liveness_ticks;
     options.keep_trace = args.trace;
-    options.planted_bug = static_cast<int>(args.planted_bug);
+    options.planted_bug = args.planted_bug;
     SeedResult r = raft::sim::run_seed(options);
     if (r.ok() && args.determinism_every != 0 &&
         (seed == first || seed % args.determinism_every == 0)) {
@@ -93,8 +95,8 @@ int run(const Args& args) {
       ++failed;
       report_failure(args, r);
       if (args.expect_failure) {
-        std::printf("caught planted bug %llu at seed %llu (%s) after %llu seeds\n",
-                    static_cast<unsigned long long>(args.planted_bug),
+        std::printf("caught planted bug %s at seed %llu (%s) after %llu seeds\n",
+                    std::string(raft::planted_bug_name(args.planted_bug)).c_str(),
                     static_cast<unsigned long long>(seed), r.violation->property.c_str(),
                     static_cast<unsigned long long>(seed - first + 1));
         return 0;
@@ -109,8 +111,8 @@ int run(const Args& args) {
       static_cast<unsigned long long>(determinism_checked));
   std::printf("coverage: %s\n", total.describe().c_str());
   if (args.expect_failure) {
-    std::printf("raft_sim: expected a failure (planted bug %llu) but all %llu seeds passed\n",
-                static_cast<unsigned long long>(args.planted_bug),
+    std::printf("raft_sim: expected a failure (planted bug %s) but all %llu seeds passed\n",
+                std::string(raft::planted_bug_name(args.planted_bug)).c_str(),
                 static_cast<unsigned long long>(count));
     return 1;
   }
@@ -123,7 +125,7 @@ int main(int argc, char** argv) {
   Args args;
   base::Flags flags(
       "raft_sim --seeds N [--first-seed S] [--nodes 3|5] [--steps K] [--trace] "
-      "[--planted-bug B] [--expect-failure]");
+      "[--planted-bug NAME] [--expect-failure]");
   flags.add_uint("seeds", &args.seeds, "number of seeds to run");
   flags.add_uint("first-seed", &args.first_seed, "first seed of the range");
   flags.add_uint("seed", &args.seed, "run exactly this seed (replay)");
@@ -131,8 +133,10 @@ int main(int argc, char** argv) {
   flags.add_uint("steps", &args.steps, "steps of the chaos phase per seed");
   flags.add_uint("liveness-ticks", &args.liveness_ticks, "tick budget of the liveness phase");
   flags.add_bool("trace", &args.trace, "print the readable event trace of failing seeds");
-  flags.add_uint("planted-bug", &args.planted_bug,
-                 "plant bug B in every node (test builds only; see raft/raw_node.h)");
+  std::string planted_bug_text = "none";
+  flags.add_string("planted-bug", &planted_bug_text,
+                   "plant bug NAME (or its number) in every node; test builds only "
+                   "(raft/planted_bug.h)");
   flags.add_bool("expect-failure", &args.expect_failure,
                  "exit 0 only if some seed fails (proves a planted bug is caught)");
   flags.add_uint("determinism-every", &args.determinism_every,
@@ -146,8 +150,14 @@ int main(int argc, char** argv) {
     std::printf("%s", flags.usage().c_str());
     return 0;
   }
+  base::Result<raft::PlantedBug> bug = raft::parse_planted_bug(planted_bug_text);
+  if (!bug.is_ok()) {
+    std::fprintf(stderr, "raft_sim: --planted-bug: %s\n", bug.status().message().c_str());
+    return 2;
+  }
+  args.planted_bug = *bug;
 #ifndef RAFTKV_TEST_HOOKS
-  if (args.planted_bug != 0) {
+  if (args.planted_bug != raft::PlantedBug::kNone) {
     std::fprintf(stderr, "raft_sim: --planted-bug needs a build with -Dtest_hooks=true\n");
     return 2;
   }

@@ -26,6 +26,12 @@ void Network::send(Message message, uint64_t now_step, base::Rng& rng) {
   in_flight_.push_back({now_step + draw_delay(rng), next_sequence_++, std::move(message)});
 }
 
+void Network::drop_involving(NodeId node) {
+  counters_.lost_with_node += std::erase_if(in_flight_, [&](const InFlight& f) {
+    return f.message.from == node || f.message.to == node;
+  });
+}
+
 void Network::hold(Message message, uint64_t due_step) {
   --counters_.delivered;
   in_flight_.push_back({due_step, next_sequence_++, std::move(message)});

@@ -41,6 +41,7 @@ struct NetworkCounters {
   uint64_t duplicated = 0;
   uint64_t cut = 0;  // lost to a partition
   uint64_t to_down_node = 0;
+  uint64_t lost_with_node = 0;  // by drop_involving()
 };
 
 class Network {
@@ -57,6 +58,10 @@ class Network {
   // a busy receiver stay; messages on a cut link or to a down receiver are discarded.
   std::vector<Message> take_due(uint64_t now_step, base::Rng& rng,
                                 const std::function<Receiver(NodeId)>& receiver);
+
+  // A node's storage fault came with the death of its connections: what is in flight to or
+  // from it is lost (its next life hears nothing its previous life sent or was sent).
+  void drop_involving(NodeId node);
 
   void cut(NodeId from, NodeId to) { cut_links_.insert({from, to}); }
   void cut_both(NodeId a, NodeId b) {

@@ -20,6 +20,7 @@
 #include <string>
 #include <vector>
 
+#include "raft/planted_bug.h"
 #include "raft/sim/checker.h"
 #include "raft/sim/coverage.h"
 
@@ -27,11 +28,11 @@ namespace raft::sim {
 
 struct SimOptions {
   uint64_t seed = 1;
-  int nodes = 3;                  // initial voters: 3 or 5
-  uint64_t steps = 3000;          // chaos phase length
-  uint64_t liveness_ticks = 400;  // budget of the liveness phase
-  bool keep_trace = false;        // keep the readable event trace (costs time)
-  int planted_bug = 0;            // 0 = none; see raft::PlantedBug (test builds only)
+  int nodes = 3;                               // initial voters: 3 or 5
+  uint64_t steps = 3000;                       // chaos phase length
+  uint64_t liveness_ticks = 400;               // budget of the liveness phase
+  bool keep_trace = false;                     // keep the readable event trace (costs time)
+  PlantedBug planted_bug = PlantedBug::kNone;  // raft/planted_bug.h (test builds only)
 };
 
 struct SeedResult {

@@ -39,7 +39,7 @@ const char* conf_change_name(ConfChange::Type type) {
 SimNode* Cluster::random_idle_node() {
   std::vector<SimNode*> idle;
   for (auto& [id, node] : nodes_) {
-    if (node->idle()) idle.push_back(node.get());
+    if (node->takes_inputs()) idle.push_back(node.get());
   }
   return idle.empty() ? nullptr : idle[rng_.uniform(idle.size())];
 }
@@ -99,7 +99,7 @@ void Cluster::read(SimNode& node) {
 
 void Cluster::change_membership() {
   SimNode* leader = find(current_leader());
-  if (leader == nullptr || !leader->idle()) return;
+  if (leader == nullptr || !leader->takes_inputs()) return;
   const ConfState conf = leader->raft->status().conf;
   std::vector<ConfChange> choices;
   const bool can_add = next_node_id_ <= kNodePoolSize && conf.voters.size() < kMaxVoters;
@@ -111,7 +111,9 @@ void Cluster::change_membership() {
     if (conf.voters.size() < kMaxVoters) choices.push_back({ConfChange::Type::kAddVoter, l, ""});
     choices.push_back({ConfChange::Type::kRemoveNode, l, ""});
   }
-  if (conf.voters.size() > kMinVoters) {
+  // While a node is amnesiac, fewer voters could leave no quorum of trustworthy ones (the
+  // storage-fault budget in inject_storage_faults assumes the voters it saw).
+  if (conf.voters.size() > kMinVoters && amnesiac_count() == 0) {
     for (NodeId v : conf.voters) choices.push_back({ConfChange::Type::kRemoveNode, v, ""});
   }
   if (choices.empty()) return;
@@ -137,7 +139,7 @@ void Cluster::change_membership() {
 
 void Cluster::transfer_leadership() {
   SimNode* leader = find(current_leader());
-  if (leader == nullptr || !leader->idle()) return;
+  if (leader == nullptr || !leader->takes_inputs()) return;
   const NodeStatus st = leader->raft->status();
   std::vector<NodeId> targets;
   for (NodeId v : st.conf.voters) {
@@ -184,6 +186,7 @@ void Cluster::inject_faults() {
                                  std::max(p.restart_delay_min_steps, p.restart_delay_max_steps));
     }
   }
+  inject_storage_faults();
   if (partition_heal_step_ && now_step_ >= *partition_heal_step_) {
     network_.heal_all();
     partition_heal_step_.reset();
@@ -193,6 +196,47 @@ void Cluster::inject_faults() {
       rng_.chance(p.partition_per_mille, 1000)) {
     start_partition();
   }
+}
+
+size_t Cluster::amnesiac_count() const {
+  size_t n = 0;
+  for (const auto& [id, node] : nodes_) n += !node->retired && node->amnesiac_on_disk ? 1 : 0;
+  return n;
+}
+
+// Storage faults and disk full. At most a minority of the voters is amnesiac at once: with
+// more, no quorum could elect a leader that holds every committed entry, and the cluster is
+// rightly unavailable until an operator steps in.
+void Cluster::inject_storage_faults() {
+  const SwarmProfile& p = profile_;
+  if (p.disk_full_per_mille > 0 && rng_.chance(p.disk_full_per_mille, 1000)) {
+    if (SimNode* n = random_up_node()) {
+      n->disk_full_until_step = now_step_ + rng_.range(1, p.disk_full_max_steps);
+    }
+  }
+  const bool wipe = p.wipe_per_mille > 0 && rng_.chance(p.wipe_per_mille, 1000);
+  const bool truncate =
+      !wipe && p.truncate_per_mille > 0 && rng_.chance(p.truncate_per_mille, 1000);
+  if (!wipe && !truncate) return;
+  // The voters that count: those of a leader that has applied its whole log, so no
+  // configuration change is pending (and removals wait while a node is amnesiac), and which
+  // every node has applied too: a node campaigns with the configuration it applied, and one
+  // with an older, smaller one could need the amnesiac node's vote.
+  const SimNode* leader = find(current_leader());
+  if (leader == nullptr) return;
+  const NodeStatus st = leader->raft->status();
+  if (st.applied != st.last_index) return;
+  if (2 * (amnesiac_count() + 1) >= st.conf.voters.size()) return;
+  for (const auto& [id, node] : nodes_) {
+    if (node->retired) continue;
+    if (!node->up() || node->raft->status().conf != st.conf) return;
+  }
+  std::vector<SimNode*> candidates;
+  for (auto& [id, node] : nodes_) {
+    if (!node->retired && !node->amnesiac_on_disk) candidates.push_back(node.get());
+  }
+  if (candidates.empty()) return;
+  lose_storage(*candidates[rng_.uniform(candidates.size())], wipe);
 }
 
 void Cluster::start_partition() {
