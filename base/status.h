@@ -14,16 +14,18 @@ namespace base {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,   // the caller's input is wrong (bad key, limit exceeded, wrong type)
-  kNotFound,          // the thing asked for does not exist
-  kCorruption,        // stored or received bytes fail a checksum or do not parse
-  kNotLeader,         // this node cannot serve the request; try the leader
-  kUnavailable,       // transient: no quorum, connection refused, shutting down
-  kTimeout,           // no answer in time; the outcome may be unknown
-  kUnknownOutcome,    // a write was sent but its outcome could not be learned
-  kIoError,           // the operating system refused an I/O operation
-  kInternal,          // a bug
+  kInvalidArgument,    // the caller's input is wrong (bad key, limit exceeded, wrong type)
+  kNotFound,           // the thing asked for does not exist
+  kCorruption,         // stored or received bytes fail a checksum or do not parse
+  kNotLeader,          // this node cannot serve the request; try the leader
+  kUnavailable,        // transient: no quorum, connection refused, shutting down
+  kTimeout,            // no answer in time; the outcome may be unknown
+  kUnknownOutcome,     // a write was sent but its outcome could not be learned
+  kIoError,            // the operating system refused an I/O operation
+  kInternal,           // a bug
+  kResourceExhausted,  // out of a resource that may come back: the disk is full (ENOSPC, EDQUOT)
 };
+inline constexpr Code kLastCode = Code::kResourceExhausted;  // codes are numbered 0..kLastCode
 
 std::string_view code_name(Code code);
 
@@ -56,7 +58,7 @@ Status corruption(fmt::format_string<Args...> f, Args&&... args) {
 template <typename T>
 class [[nodiscard]] Result {
  public:
-  Result(T value) : value_(std::move(value)) {}  // NOLINT: implicit by design
+  Result(T value) : value_(std::move(value)) {}         // NOLINT: implicit by design
   Result(Status status) : status_(std::move(status)) {  // NOLINT: implicit by design
     ENSURE_MSG(!status_.is_ok(), "a Result built from a Status must carry an error");
   }
@@ -88,8 +90,8 @@ class [[nodiscard]] Result {
 }  // namespace base
 
 // Returns early with the error of a Status-returning expression.
-#define RETURN_IF_ERROR(expr)                   \
-  do {                                          \
-    ::base::Status status_tmp_ = (expr);        \
+#define RETURN_IF_ERROR(expr)                     \
+  do {                                            \
+    ::base::Status status_tmp_ = (expr);          \
     if (!status_tmp_.is_ok()) return status_tmp_; \
   } while (0)

@@ -21,7 +21,7 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-static_assert(static_cast<int>(fb::ErrorCode::MAX) == static_cast<int>(base::Code::kInternal));
+static_assert(static_cast<int>(fb::ErrorCode::MAX) == static_cast<int>(base::kLastCode));
 
 // ---------------------------------------------------------------- encoding helpers
 
