@@ -82,6 +82,8 @@ TEST_CASE("fault env: injected EIO and ENOSPC fail exactly the chosen call and c
   env.inject_error(FaultOp::kSyncData, EIO);
   CHECK(file->sync_data().code() == base::Code::kIoError);
   CHECK(file->sync_data().is_ok());
+  env.inject_error(FaultOp::kWrite, EDQUOT);  // over quota is a full disk too
+  CHECK(file->preallocate(10).code() == base::Code::kResourceExhausted);
 }
 
 TEST_CASE("fault env: a partial write injection writes a strict prefix, then fails") {

@@ -598,6 +598,15 @@ TEST_CASE(
   }
 }
 
+// Entries 1..3 and a hard state, synced; returns the identity's id.
+StorageId write_three_entries(FaultEnv& env) {
+  auto log = open_ok(env);
+  REQUIRE_OK(log->append(make_entries(1, 3, 1)));
+  REQUIRE_OK(log->set_hard_state({5, 1, 2}));
+  REQUIRE_OK(log->sync());
+  return log->identity().id();
+}
+
 TEST_CASE("wal recovery rows 23-26: the storage identity") {
   SUBCASE("row 23: a first start, also after a crash before the identity was written") {
     FaultEnv env(23);
@@ -614,13 +623,7 @@ TEST_CASE("wal recovery rows 23-26: the storage identity") {
   }
   SUBCASE("row 24: the identity missing beside a log") {
     FaultEnv env(24);
-    StorageId first_id;
-    {
-      auto log = open_ok(env);
-      first_id = log->identity().id();
-      REQUIRE_OK(log->append(make_entries(1, 3, 1)));
-      REQUIRE_OK(log->sync());
-    }
+    const StorageId first_id = write_three_entries(env);
     REQUIRE(env.remove(join_path(kDir, "identity")).is_ok());
     auto log = open_ok(env);
     CHECK(log->recovery_report().possible_loss == StorageLoss::kLostIdentity);
@@ -641,14 +644,7 @@ TEST_CASE("wal recovery rows 23-26: the storage identity") {
   }
   SUBCASE("row 26: every segment gone, the identity left") {
     FaultEnv env(26);
-    StorageId id;
-    {
-      auto log = open_ok(env);
-      id = log->identity().id();
-      REQUIRE_OK(log->append(make_entries(1, 3, 1)));
-      REQUIRE_OK(log->set_hard_state({5, 1, 2}));
-      REQUIRE_OK(log->sync());
-    }
+    const StorageId id = write_three_entries(env);
     REQUIRE(env.remove(segment_path(1)).is_ok());
     auto log = open_ok(env);
     CHECK(log->recovery_report().possible_loss == StorageLoss::kMissingHardState);
