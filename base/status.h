@@ -14,19 +14,18 @@ namespace base {
 
 enum class Code {
   kOk = 0,
-  kInvalidArgument,  // the caller's input is wrong (bad key, limit exceeded, wrong type)
-  kNotFound,         // the thing asked for does not exist
-  kCorruption,       // stored or received bytes fail a checksum or do not parse
-  kNotLeader,        // this node cannot serve the request; try the leader
-  kUnavailable,      // transient: no quorum, connection refused, shutting down
-  kTimeout,          // no answer in time; the outcome may be unknown
-  kUnknownOutcome,   // a write was sent but its outcome could not be learned
-  kIoError,          // the operating system refused an I/O operation
-  kInternal,         // a bug
-  // Out of a resource that may come back (disk full): the operation changed nothing that
-  // matters and may be retried. Last so that the codes before it keep their wire numbers.
-  kResourceExhausted,
+  kInvalidArgument,    // the caller's input is wrong (bad key, limit exceeded, wrong type)
+  kNotFound,           // the thing asked for does not exist
+  kCorruption,         // stored or received bytes fail a checksum or do not parse
+  kNotLeader,          // this node cannot serve the request; try the leader
+  kUnavailable,        // transient: no quorum, connection refused, shutting down
+  kTimeout,            // no answer in time; the outcome may be unknown
+  kUnknownOutcome,     // a write was sent but its outcome could not be learned
+  kIoError,            // the operating system refused an I/O operation
+  kInternal,           // a bug
+  kResourceExhausted,  // out of a resource that may come back: the disk is full (ENOSPC, EDQUOT)
 };
+inline constexpr Code kLastCode = Code::kResourceExhausted;  // codes are numbered 0..kLastCode
 
 std::string_view code_name(Code code);
 

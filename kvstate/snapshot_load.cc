@@ -170,7 +170,7 @@ class RecordParser {
       }
       uint8_t code = u8();
       base::Bytes message = bytes();
-      if (kind > 2 || code > static_cast<uint8_t>(base::Code::kInternal)) {
+      if (kind > 2 || code > static_cast<uint8_t>(base::kLastCode)) {
         fail("invalid session result");
         return;
       }

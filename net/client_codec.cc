@@ -23,7 +23,7 @@ struct Overloaded : Ts... {
 template <class... Ts>
 Overloaded(Ts...) -> Overloaded<Ts...>;
 
-static_assert(static_cast<int>(fb::ErrorCode::MAX) == static_cast<int>(base::Code::kResourceExhausted));
+static_assert(static_cast<int>(fb::ErrorCode::MAX) == static_cast<int>(base::kLastCode));
 // The schema's enums carry kvmodel's numbers (casts in both directions rely on it).
 static_assert(static_cast<int>(fb::MutationType::SetSuffixVersionstampedKey) ==
               static_cast<int>(MutationKind::kSetSuffixVersionstampedKey));

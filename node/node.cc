@@ -75,6 +75,31 @@ base::Result<std::unique_ptr<Node>> Node::open(NodeOptions options, PeerTranspor
   return node;
 }
 
+// Until raft and the node can run an amnesiac node (no votes, no acknowledgements until the
+// leader repaired it: issue 12), a node that may have lost what it fsynced refuses to start, as
+// it did before wal/ could tell; the operator replaces it.
+base::Status Node::open_log(wal::Env& env, const std::string& dir) {
+  auto log = wal::Log::open(env, dir);
+  if (!log.is_ok()) return log.status();
+  log_ = std::move(*log);
+  const auto& report = log_->recovery_report();
+  const wal::StorageIdentity& identity = log_->identity();
+  LOG(kInfo, "log recovered",
+      "dir={} segments={} bytes={} torn_bytes_dropped={} first={} last={} storage_id={} "
+      "possible_loss={}",
+      base::log_quote(dir), report.segments, report.bytes_read, report.torn_bytes_dropped,
+      log_->first_index(), log_->last_index(), identity.id().to_string(),
+      wal::storage_loss_name(report.possible_loss));
+  if (!identity.needs_repair()) return base::Status::ok();
+  return base::Status(
+      base::Code::kCorruption,
+      fmt::format("the storage of node {} may have lost data it had fsynced ({}: {}); this build "
+                  "cannot repair it from the leader yet: remove the node from the cluster (`kv "
+                  "member remove {}`), empty {} and add it back with `kvd --join`",
+                  options_.id, wal::storage_loss_name(identity.reason()), identity.message(),
+                  options_.id, dir));
+}
+
 base::Status Node::recover() {
   uint64_t seed =
       options_.seed != 0 ? options_.seed : (options_.id * 0x9e3779b97f4a7c15ull) ^ wall_clock_ms();
@@ -92,13 +117,7 @@ base::Status Node::recover() {
     env = *hooked;
   }
 #endif
-  auto log = wal::Log::open(*env, dir);
-  if (!log.is_ok()) return log.status();
-  log_ = std::move(*log);
-  const auto& report = log_->recovery_report();
-  LOG(kInfo, "log recovered", "dir={} segments={} bytes={} torn_bytes_dropped={} first={} last={}",
-      base::log_quote(dir), report.segments, report.bytes_read, report.torn_bytes_dropped,
-      log_->first_index(), log_->last_index());
+  RETURN_IF_ERROR(open_log(*env, dir));
 
   peer_addrs_ = options_.peers;
   client_addrs_ = options_.client_addrs;
@@ -288,6 +307,14 @@ bool Node::begin_or_finish_stop() {
   return raft_->status().role != raft::Role::kLeader;
 }
 
+namespace {
+// wal/ returns kResourceExhausted on a full disk and leaves the log unchanged; the node cannot
+// keep the Ready for a retry yet (issue 12's disk-full wiring), so a full disk still stops it.
+void must_persist(const base::Status& status) {
+  if (!status.is_ok()) FATAL("persisting a Ready failed: {}", status.to_string());
+}
+}  // namespace
+
 void Node::handle_ready() {
   raft::Ready rd = raft_->ready();
   // A leader may send before its own write is durable (thesis §10.2.1): its entries count
@@ -296,10 +323,10 @@ void Node::handle_ready() {
   const bool send_first = is_leader_;
   if (send_first)
     for (auto& m : rd.messages) transport_.send(std::move(m));
-  if (rd.snapshot) log_->install_snapshot(*rd.snapshot);
-  if (!rd.entries.empty()) log_->append(rd.entries);
-  if (rd.hard_state) log_->set_hard_state(*rd.hard_state);
-  if (rd.must_sync) log_->sync();
+  if (rd.snapshot) must_persist(log_->install_snapshot(*rd.snapshot));
+  if (!rd.entries.empty()) must_persist(log_->append(rd.entries));
+  if (rd.hard_state) must_persist(log_->set_hard_state(*rd.hard_state));
+  if (rd.must_sync) must_persist(log_->sync());
   if (!send_first)
     for (auto& m : rd.messages) transport_.send(std::move(m));
   if (rd.snapshot) install_snapshot(*rd.snapshot);

@@ -121,6 +121,7 @@ class Node final : private ServiceHost {
   uint64_t now_ms() const override;
 
   base::Status recover();
+  base::Status open_log(wal::Env& env, const std::string& dir);
   void run();
   void post(std::function<void()> fn);
   void run_inbox();

@@ -1,5 +1,7 @@
 // In-process clusters: real Nodes (in-memory WAL) wired by a message router instead of
 // sockets, so the node loop, group commit, ReadIndex and sessions are tested without net/.
+#include <filesystem>
+
 #include "kvmodel/kv_limits.h"
 #include "node/test_cluster.h"
 
@@ -150,4 +152,31 @@ TEST_CASE(
   CHECK(read_value(c, leader, k("before")) == std::optional<std::string>("1"));
   CHECK(read_value(c, leader, k("after")) == std::optional<std::string>("2"));
   CHECK(read_value(c, leader, k("late")) == std::nullopt);
+}
+
+TEST_CASE(
+    "node: a data directory that may have lost fsynced data is refused with what to do, until "
+    "the node can be repaired from the leader") {
+  char pattern[] = "/tmp/raftkv-node-XXXXXX";
+  REQUIRE(::mkdtemp(pattern) != nullptr);
+  const std::string dir = pattern;
+  Router router;
+  RouterTransport transport(router, 1);
+  node::NodeOptions o;
+  o.id = 1;
+  o.data_dir = dir;
+  o.peers = {{1, peer_addr_of(1)}};
+  o.seed = 7;
+  {
+    auto first = node::Node::open(o, transport);
+    REQUIRE_MESSAGE(first.is_ok(), first.status().to_string());
+  }
+  const std::string segment = dir + "/wal-0000000000000001.log";
+  std::filesystem::resize_file(segment, 200);  // truncated: shorter than it was created
+  auto second = node::Node::open(o, transport);
+  REQUIRE_FALSE(second.is_ok());
+  CHECK(second.status().message().find("truncated-segment") != std::string::npos);
+  CHECK(second.status().message().find("kv member remove 1") != std::string::npos);
+  CHECK(second.status().message().find("kvd --join") != std::string::npos);
+  std::filesystem::remove_all(dir);
 }

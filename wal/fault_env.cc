@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
+#include <limits>
+#include <set>
 #include <utility>
 
 namespace wal {
@@ -16,8 +18,10 @@ std::pair<std::string, std::string> split_path(const std::string& path) {
 }
 
 base::Status io_error(std::string_view operation, const std::string& path, int error) {
-  return base::Status(base::Code::kIoError, fmt::format("{} {}: {} (errno {}, injected)", operation,
-                                                        path, std::strerror(error), error));
+  const base::Code code =
+      error == ENOSPC || error == EDQUOT ? base::Code::kResourceExhausted : base::Code::kIoError;
+  return base::Status(code, fmt::format("{} {}: {} (errno {}, injected)", operation, path,
+                                        std::strerror(error), error));
 }
 
 class FaultFile final : public File {
@@ -29,10 +33,24 @@ class FaultFile final : public File {
         generation_(env->generation()) {}
 
   base::Status pwrite(uint64_t offset, std::string_view data) override {
-    RETURN_IF_ERROR(check(FaultOp::kWrite));
-    std::string& bytes = inode_->data;
-    if (bytes.size() < offset + data.size()) bytes.resize(offset + data.size(), '\0');
-    bytes.replace(offset, data.size(), data);
+    RETURN_IF_ERROR(alive());
+    bool partial = false;
+    base::Status failed = env_->check_injection(FaultOp::kWrite, path(), &partial);
+    if (!failed.is_ok()) {
+      if (partial && !data.empty())
+        write_at(offset, data.substr(0, env_->random_below(data.size())));
+      return failed;
+    }
+    const uint64_t end = offset + data.size();
+    const uint64_t growth = end > inode_->data.size() ? end - inode_->data.size() : 0;
+    uint64_t allowed = 0;
+    failed = env_->check_space(growth, path(), &allowed);
+    if (!failed.is_ok()) {  // write what fits, as write(2) does
+      const uint64_t fits_end = inode_->data.size() + allowed;
+      if (offset < fits_end) write_at(offset, data.substr(0, fits_end - offset));
+      return failed;
+    }
+    write_at(offset, data);
     return base::Status::ok();
   }
 
@@ -54,12 +72,14 @@ class FaultFile final : public File {
 
   base::Status truncate(uint64_t size_bytes) override {
     RETURN_IF_ERROR(check(FaultOp::kWrite));
+    RETURN_IF_ERROR(check_growth(size_bytes));
     inode_->data.resize(size_bytes, '\0');
     return base::Status::ok();
   }
 
   base::Status preallocate(uint64_t size_bytes) override {
     RETURN_IF_ERROR(check(FaultOp::kWrite));
+    RETURN_IF_ERROR(check_growth(size_bytes));
     if (inode_->data.size() < size_bytes) inode_->data.resize(size_bytes, '\0');
     return base::Status::ok();
   }
@@ -81,6 +101,15 @@ class FaultFile final : public File {
     RETURN_IF_ERROR(alive());
     return env_->check_injection(op, path());
   }
+  base::Status check_growth(uint64_t new_size_bytes) const {
+    const uint64_t size = inode_->data.size();
+    return env_->check_space(new_size_bytes > size ? new_size_bytes - size : 0, path());
+  }
+  void write_at(uint64_t offset, std::string_view data) {
+    std::string& bytes = inode_->data;
+    if (bytes.size() < offset + data.size()) bytes.resize(offset + data.size(), '\0');
+    bytes.replace(offset, data.size(), data);
+  }
 
   FaultEnv* env_;
   std::shared_ptr<FaultEnv::Inode> inode_;
@@ -99,11 +128,12 @@ const FaultEnv::Directory* FaultEnv::find_dir(const std::string& dir) const {
   return it == dirs_.end() ? nullptr : &it->second;
 }
 
-base::Status FaultEnv::check_injection(FaultOp op, const std::string& path) {
+base::Status FaultEnv::check_injection(FaultOp op, const std::string& path, bool* partial) {
   for (auto it = injections_.begin(); it != injections_.end(); ++it) {
     if (it->op != op) continue;
     if (it->countdown-- > 0) continue;
     const int error = it->errno_value;
+    if (partial != nullptr) *partial = it->partial;
     injections_.erase(it);
     const char* name = op == FaultOp::kWrite      ? "write"
                        : op == FaultOp::kSyncData ? "fdatasync"
@@ -174,8 +204,36 @@ base::Status FaultEnv::sync_dir(const std::string& dir_name) {
   return base::Status::ok();
 }
 
-void FaultEnv::inject_error(FaultOp op, int errno_value, int countdown) {
-  injections_.push_back(Injection{op, errno_value, countdown});
+void FaultEnv::inject_error(FaultOp op, int errno_value, int countdown, bool partial) {
+  injections_.push_back(Injection{op, errno_value, countdown, partial});
+}
+
+uint64_t FaultEnv::used_bytes() const {
+  std::set<const Inode*> seen;
+  uint64_t used = 0;
+  for (const auto& [dir_name, dir] : dirs_) {
+    for (const auto& [name, inode] : dir.names) {
+      if (seen.insert(inode.get()).second) used += inode->data.size();
+    }
+  }
+  return used;
+}
+
+base::Status FaultEnv::check_space(uint64_t growth_bytes, const std::string& path,
+                                   uint64_t* allowed_bytes) const {
+  if (!capacity_bytes_ || growth_bytes == 0) return base::Status::ok();
+  const uint64_t used = used_bytes();
+  const uint64_t left = used < *capacity_bytes_ ? *capacity_bytes_ - used : 0;
+  if (allowed_bytes != nullptr) *allowed_bytes = std::min(left, growth_bytes);
+  if (growth_bytes <= left) return base::Status::ok();
+  return io_error("write", path, ENOSPC);
+}
+
+base::Result<uint64_t> FaultEnv::free_bytes(const std::string& dir) const {
+  if (find_dir(dir) == nullptr) return io_error("statvfs", dir, ENOENT);
+  if (!capacity_bytes_) return std::numeric_limits<uint64_t>::max();
+  const uint64_t used = used_bytes();
+  return used < *capacity_bytes_ ? *capacity_bytes_ - used : 0;
 }
 
 void FaultEnv::tear(Inode& inode) {

@@ -13,7 +13,15 @@
 // every open File fails with kIoError (the process it belonged to is gone).
 //
 // inject_error() makes the n-th next write-like call (pwrite, truncate, preallocate) or sync
-// call fail with the given errno; the failed call changes nothing.
+// call fail with the given errno; the failed call changes nothing, except that a pwrite injected
+// with `partial` first writes a random prefix of its data (as write(2) may when the disk fills).
+// ENOSPC and EDQUOT fail with kResourceExhausted, every other errno with kIoError (env.h).
+//
+// set_capacity() is "disk full after N bytes": the files' sizes (every named inode once) may not
+// add up to more than N. A pwrite that would grow past that writes the part that fits and fails
+// with ENOSPC; a preallocate or truncate that would grows past it fails and changes nothing.
+// free_bytes() reports what is left. Writes inside a file's current size never need space (as
+// with preallocated blocks on a real file system).
 // Directories themselves (create_dir) are durable at once. Not thread-safe.
 #pragma once
 
@@ -42,10 +50,16 @@ class FaultEnv final : public Env {
   base::Status rename(const std::string& from, const std::string& to) override;
   base::Status remove(const std::string& path) override;
   base::Status sync_dir(const std::string& dir) override;
+  base::Result<uint64_t> free_bytes(const std::string& dir) const override;
 
   void power_loss(PowerLossMode mode);
   // The (countdown + 1)-th next call of kind `op` fails with errno_value (once).
-  void inject_error(FaultOp op, int errno_value, int countdown = 0);
+  void inject_error(FaultOp op, int errno_value, int countdown = 0, bool partial = false);
+  size_t pending_injections() const { return injections_.size(); }
+  // Disk full after `bytes` (nullopt: unlimited, the default). Lowering it below what is used
+  // fails every later growth until it is raised again.
+  void set_capacity(std::optional<uint64_t> bytes) { capacity_bytes_ = bytes; }
+  uint64_t used_bytes() const;
 
   // Test access to the current bytes of a file (nullopt when the name does not exist), and a
   // way to damage them durably (bit flips, truncation) as if the medium had done it.
@@ -59,7 +73,14 @@ class FaultEnv final : public Env {
     std::string data;
     std::string synced;
   };
-  base::Status check_injection(FaultOp op, const std::string& path);
+  // The injected failure due now for `op` on `path`, if any; *partial tells whether a pwrite
+  // should write a prefix first.
+  base::Status check_injection(FaultOp op, const std::string& path, bool* partial = nullptr);
+  // ENOSPC unless the files may grow by `growth_bytes`; *allowed_bytes (when given) is how
+  // much of that growth fits.
+  base::Status check_space(uint64_t growth_bytes, const std::string& path,
+                           uint64_t* allowed_bytes = nullptr) const;
+  uint64_t random_below(uint64_t bound) { return rng_.uniform(bound); }
   uint64_t generation() const { return generation_; }
   void count_sync_data() { ++sync_data_calls_; }
 
@@ -72,6 +93,7 @@ class FaultEnv final : public Env {
     FaultOp op;
     int errno_value;
     int countdown;
+    bool partial;
   };
 
   Directory* find_dir(const std::string& dir);
@@ -81,6 +103,7 @@ class FaultEnv final : public Env {
   base::Rng rng_;
   std::map<std::string, Directory> dirs_;
   std::vector<Injection> injections_;
+  std::optional<uint64_t> capacity_bytes_;
   uint64_t generation_ = 0;
   uint64_t sync_data_calls_ = 0;
   uint64_t sync_dir_calls_ = 0;

@@ -76,12 +76,53 @@ TEST_CASE("fault env: injected EIO and ENOSPC fail exactly the chosen call and c
   env.inject_error(FaultOp::kWrite, ENOSPC, 1);
   CHECK(file->pwrite(0, "a").is_ok());
   const base::Status failed = file->pwrite(1, "b");
-  CHECK(failed.code() == base::Code::kIoError);
+  CHECK(failed.code() == base::Code::kResourceExhausted);
   CHECK(failed.message().find("No space left") != std::string::npos);
   CHECK(env.contents("/d/f") == "a");
   env.inject_error(FaultOp::kSyncData, EIO);
   CHECK(file->sync_data().code() == base::Code::kIoError);
   CHECK(file->sync_data().is_ok());
+  env.inject_error(FaultOp::kWrite, EDQUOT);  // over quota is a full disk too
+  CHECK(file->preallocate(10).code() == base::Code::kResourceExhausted);
+}
+
+TEST_CASE("fault env: a partial write injection writes a strict prefix, then fails") {
+  bool saw_some = false;
+  for (uint64_t seed = 0; seed < 50; ++seed) {
+    FaultEnv env(seed);
+    REQUIRE(env.create_dir("/d").is_ok());
+    auto file = create(env, "/d/f");
+    env.inject_error(FaultOp::kWrite, ENOSPC, 0, /*partial=*/true);
+    CHECK(file->pwrite(0, "abcdefgh").code() == base::Code::kResourceExhausted);
+    const std::string after = *env.contents("/d/f");
+    CHECK(after.size() < 8);
+    CHECK(std::string("abcdefgh").starts_with(after));
+    saw_some |= !after.empty();
+  }
+  CHECK(saw_some);
+}
+
+TEST_CASE("fault env: disk full after N bytes, and back to normal") {
+  FaultEnv env(4);
+  REQUIRE(env.create_dir("/d").is_ok());
+  auto a = create(env, "/d/a");
+  auto b = create(env, "/d/b");
+  REQUIRE(a->preallocate(60).is_ok());
+  env.set_capacity(100);
+  CHECK(*env.free_bytes("/d") == 40);
+  CHECK(b->preallocate(41).code() == base::Code::kResourceExhausted);  // all or nothing
+  CHECK(env.contents("/d/b")->empty());
+  CHECK(a->pwrite(0, std::string(60, 'x')).is_ok());             // inside the file: no new space
+  const base::Status full = b->pwrite(0, std::string(50, 'y'));  // writes what fits
+  CHECK(full.code() == base::Code::kResourceExhausted);
+  CHECK(full.message().find("No space left") != std::string::npos);
+  CHECK(*env.contents("/d/b") == std::string(40, 'y'));
+  CHECK(env.used_bytes() == 100);
+  CHECK(*env.free_bytes("/d") == 0);
+  REQUIRE(env.remove("/d/a").is_ok());  // removing a file frees its bytes
+  CHECK(b->pwrite(40, std::string(10, 'y')).is_ok());
+  env.set_capacity(std::nullopt);
+  CHECK(b->preallocate(1 << 20).is_ok());
 }
 
 }  // namespace

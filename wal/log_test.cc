@@ -28,9 +28,9 @@ TEST_CASE("wal log: appended entries and hard state survive a clean reopen") {
   const auto entries = make_entries(1, 50, 3, 100);
   {
     auto log = open_ok(env);
-    log->append(entries);
-    log->set_hard_state({3, 2, 40});
-    log->sync();
+    REQUIRE_OK(log->append(entries));
+    REQUIRE_OK(log->set_hard_state({3, 2, 40}));
+    REQUIRE_OK(log->sync());
     CHECK(all_entries(*log) == entries);
   }
   env.power_loss(PowerLossMode::kDrop);
@@ -44,11 +44,11 @@ TEST_CASE("wal log: one sync covers many appends (group commit)") {
   FaultEnv env(3);
   auto log = open_ok(env);
   const uint64_t before = env.sync_data_calls();
-  for (raft::Index i = 1; i <= 64; ++i) log->append(make_entries(i, i, 1));
-  log->set_hard_state({1, 1, 64});
-  log->sync();
+  for (raft::Index i = 1; i <= 64; ++i) REQUIRE_OK(log->append(make_entries(i, i, 1)));
+  REQUIRE_OK(log->set_hard_state({1, 1, 64}));
+  REQUIRE_OK(log->sync());
   CHECK(env.sync_data_calls() == before + 1);
-  log->sync();  // nothing new: no fdatasync
+  REQUIRE_OK(log->sync());  // nothing new: no fdatasync
   CHECK(env.sync_data_calls() == before + 1);
 }
 
@@ -56,12 +56,12 @@ TEST_CASE("wal log: a conflicting append replaces the suffix, in memory and afte
   FaultEnv env(4);
   {
     auto log = open_ok(env);
-    log->append(make_entries(1, 10, 1));
-    log->append(make_entries(6, 8, 2));
+    REQUIRE_OK(log->append(make_entries(1, 10, 1)));
+    REQUIRE_OK(log->append(make_entries(6, 8, 2)));
     CHECK(log->last_index() == 8);
     CHECK(log->term(5) == 1);
     CHECK(log->term(6) == 2);
-    log->sync();
+    REQUIRE_OK(log->sync());
   }
   env.power_loss(PowerLossMode::kDrop);
   auto log = open_ok(env);
@@ -77,9 +77,13 @@ TEST_CASE("wal log: segments roll, and reads beyond the cache come from disk int
   options.cache_bytes = 1000;
   const auto entries = make_entries(1, 400, 1, 90);
   auto log = open_ok(env, options);
-  log->append(std::span(entries).subspan(0, 200));
-  log->append(std::span(entries).subspan(200));
+  for (size_t at = 0; at < 200; at += 10)
+    REQUIRE_OK(log->append(std::span(entries).subspan(at, 10)));
   CHECK(env.contents(testing::segment_path(5)).has_value());
+  // The records of one call share a segment, one bigger than segment_bytes if need be.
+  REQUIRE_OK(log->append(std::span(entries).subspan(200)));
+  const std::vector<std::string> names = *env.list_dir(kDir);  // sorted: the newest segment last
+  CHECK(env.contents(join_path(kDir, names.back()))->size() > 200 * 90);
   CHECK(all_entries(*log) == entries);
   CHECK(log->entries(37, 39, UINT64_MAX) ==
         std::vector<raft::Entry>(entries.begin() + 36, entries.begin() + 38));
@@ -95,8 +99,8 @@ TEST_CASE("wal log: compaction after a snapshot drops old segments and keeps the
   const auto entries = make_entries(1, 300, 4, 60);
   {
     auto log = open_ok(env, options);
-    log->append(entries);
-    log->set_hard_state({4, 1, 250});
+    REQUIRE_OK(log->append(entries));
+    REQUIRE_OK(log->set_hard_state({4, 1, 250}));
     auto writer = log->snapshots().begin({250, 4, {{1, 2, 3}, {}}});
     REQUIRE(writer.is_ok());
     (*writer)->append("state-at-250");
@@ -107,7 +111,7 @@ TEST_CASE("wal log: compaction after a snapshot drops old segments and keeps the
     CHECK(log->snapshot().meta.index == 250);
     CHECK(*log->snapshot().data == "state-at-250");
     CHECK_FALSE(env.contents(testing::segment_path(1)).has_value());
-    log->sync();
+    REQUIRE_OK(log->sync());
   }
   env.power_loss(PowerLossMode::kDrop);
   auto log = open_ok(env, options);
@@ -121,17 +125,18 @@ TEST_CASE(
     "wal log: installing a snapshot keeps a matching log tail and discards a conflicting one") {
   FaultEnv env(7);
   auto log = open_ok(env);
-  log->append(make_entries(1, 20, 2));
+  REQUIRE_OK(log->append(make_entries(1, 20, 2)));
   auto data = std::make_shared<const std::string>("snap");
-  log->install_snapshot(raft::Snapshot{{10, 2, {{1}, {}}}, data});
+  REQUIRE_OK(log->install_snapshot(raft::Snapshot{{10, 2, {{1}, {}}}, data}));
   CHECK(log->first_index() == 11);
   CHECK(log->last_index() == 20);
-  log->install_snapshot(raft::Snapshot{{30, 5, {{1}, {}}}, data});  // beyond the log: discard
+  REQUIRE_OK(
+      log->install_snapshot(raft::Snapshot{{30, 5, {{1}, {}}}, data}));  // beyond the log: discard
   CHECK(log->first_index() == 31);
   CHECK(log->last_index() == 30);
   CHECK(log->term(30) == 5);
-  log->append(make_entries(31, 35, 5));
-  log->sync();
+  REQUIRE_OK(log->append(make_entries(31, 35, 5)));
+  REQUIRE_OK(log->sync());
   log.reset();
   env.power_loss(PowerLossMode::kDrop);
   log = open_ok(env);
@@ -143,9 +148,9 @@ TEST_CASE(
 TEST_CASE("wal log: an installed snapshot with another term at its index discards the log") {
   FaultEnv env(8);
   auto log = open_ok(env);
-  log->append(make_entries(1, 20, 2));
-  log->install_snapshot(
-      raft::Snapshot{{10, 3, {{1}, {}}}, std::make_shared<const std::string>("s")});
+  REQUIRE_OK(log->append(make_entries(1, 20, 2)));
+  REQUIRE_OK(log->install_snapshot(
+      raft::Snapshot{{10, 3, {{1}, {}}}, std::make_shared<const std::string>("s")}));
   CHECK(log->first_index() == 11);
   CHECK(log->last_index() == 10);
   log.reset();

@@ -25,6 +25,9 @@ class NoSyncEnv final : public Env {
   }
   base::Status remove(const std::string& path) override { return inner_.remove(path); }
   base::Status sync_dir(const std::string&) override { return base::Status::ok(); }
+  base::Result<uint64_t> free_bytes(const std::string& dir) const override {
+    return inner_.free_bytes(dir);
+  }
 
  private:
   Env& inner_;

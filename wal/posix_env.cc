@@ -3,6 +3,7 @@
 #include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -14,8 +15,10 @@ namespace wal {
 namespace {
 
 base::Status os_error(std::string_view operation, const std::string& path, int error) {
-  return base::Status(base::Code::kIoError, fmt::format("{} {}: {} (errno {})", operation, path,
-                                                        std::strerror(error), error));
+  const base::Code code =
+      error == ENOSPC || error == EDQUOT ? base::Code::kResourceExhausted : base::Code::kIoError;
+  return base::Status(
+      code, fmt::format("{} {}: {} (errno {})", operation, path, std::strerror(error), error));
 }
 
 class PosixFile final : public File {
@@ -132,6 +135,12 @@ class PosixEnv final : public Env {
     ::close(fd);
     if (result != 0) return os_error("fsync directory", dir, error);
     return base::Status::ok();
+  }
+
+  base::Result<uint64_t> free_bytes(const std::string& dir) const override {
+    struct statvfs st {};
+    if (::statvfs(dir.c_str(), &st) != 0) return os_error("statvfs", dir, errno);
+    return static_cast<uint64_t>(st.f_bavail) * static_cast<uint64_t>(st.f_frsize);
   }
 };
 

@@ -134,6 +134,10 @@ TEST_CASE("power loss: a wal::Log over the journaling env keeps every synced ent
     auto opened = Log::open(*env, dir.path, options);
     REQUIRE_MESSAGE(opened.is_ok(), opened.status().to_string());
     auto log = std::move(opened).value();
+    // A power loss is not a loss of anything synced: nothing is reported.
+    REQUIRE_MESSAGE(log->recovery_report().possible_loss == StorageLoss::kNone,
+                    log->recovery_report().loss_message);
+    REQUIRE_FALSE(log->identity().needs_repair());
     const raft::Index last = log->last_index();
     // Every synced entry survived; anything after it is an unsynced entry a roll made durable.
     REQUIRE(last >= synced_last);
@@ -147,9 +151,9 @@ TEST_CASE("power loss: a wal::Log over the journaling env keeps every synced ent
     if (rng.chance(1, 4)) ++term;
     auto batch =
         testing::make_entries(last + 1, last + rng.range(1, 120), term, rng.range(10, 300));
-    log->append(batch);
-    log->set_hard_state({term, 1, last});
-    log->sync();
+    REQUIRE_OK(log->append(batch));
+    REQUIRE_OK(log->set_hard_state({term, 1, last}));
+    REQUIRE_OK(log->sync());
     appended.insert(appended.end(), batch.begin(), batch.end());
     synced_last = appended.size();
     if (rng.chance(1, 5) && synced_last > 10) {
@@ -162,7 +166,7 @@ TEST_CASE("power loss: a wal::Log over the journaling env keeps every synced ent
     }
     auto tail = testing::make_entries(synced_last + 1, synced_last + rng.range(1, 80), term,
                                       rng.range(10, 300));
-    log->append(tail);  // never synced (unless a roll syncs part of it)
+    REQUIRE_OK(log->append(tail));  // never synced (unless a roll syncs part of it)
     appended.insert(appended.end(), tail.begin(), tail.end());
     log.reset();
     env.reset();
@@ -180,12 +184,12 @@ TEST_CASE("power loss: over NoSyncEnv, entries the log called synced are lost") 
     NoSyncEnv env(*journal);
     auto log = Log::open(env, dir.path, testing::test_options());
     REQUIRE(log.is_ok());
-    (*log)->append(testing::make_entries(1, 50, 1));
-    (*log)->set_hard_state({1, 1, 50});
-    (*log)->sync();
+    REQUIRE_OK((*log)->append(testing::make_entries(1, 50, 1)));
+    REQUIRE_OK((*log)->set_hard_state({1, 1, 50}));
+    REQUIRE_OK((*log)->sync());
   }
   RollbackReport report = roll_back(dir.path);
-  CHECK(report.files_removed == 1);  // the segment's name was never made durable
+  CHECK(report.files_removed == 2);  // the names of the segment and the identity never were durable
   auto journal = open_env(dir.path);
   auto log = Log::open(*journal, dir.path, testing::test_options());
   REQUIRE(log.is_ok());

@@ -105,11 +105,24 @@ DecodedRecord decode_record(std::string_view bytes) {
   return record;
 }
 
+// Cheap per offset: the checksum is computed only where the type and length are plausible.
+std::optional<uint64_t> find_valid_record_after(std::string_view bytes, uint64_t from) {
+  for (uint64_t offset = from + 1; offset + kRecordHeaderBytes <= bytes.size(); ++offset) {
+    const auto type = static_cast<uint8_t>(bytes[offset + 12]);
+    if (type == 0 || type > format::kRecordTypeMax) continue;
+    const uint32_t length = base::get_u32_le(bytes.data() + offset + kChecksumBytes);
+    if (length > bytes.size() - offset - kRecordHeaderBytes) continue;
+    if (decode_record(bytes.substr(offset)).status == DecodeStatus::kOk) return offset;
+  }
+  return std::nullopt;
+}
+
 base::Bytes encode_segment_header(const SegmentHeader& header) {
   base::Bytes out;
   base::put_u32_le(out, header.version);
   base::put_u64_le(out, header.sequence);
   base::put_u64_le(out, header.base_index);
+  base::put_u64_le(out, header.segment_bytes);
   return out;
 }
 
@@ -117,10 +130,20 @@ std::optional<SegmentHeader> decode_segment_header(std::string_view payload) {
   base::Reader reader(payload);
   SegmentHeader header;
   reader.u32_le(header.version);
+  if (header.version != format::kVersion) return std::nullopt;
   reader.u64_le(header.sequence);
   reader.u64_le(header.base_index);
-  if (!reader.ok() || !reader.empty() || header.base_index == 0) return std::nullopt;
+  reader.u64_le(header.segment_bytes);
+  if (!reader.ok() || !reader.empty() || header.base_index == 0 ||
+      header.segment_bytes < format::kCreationRecordsBytes + format::kTailReserveBytes) {
+    return std::nullopt;
+  }
   return header;
+}
+
+std::optional<uint32_t> segment_header_version(std::string_view payload) {
+  if (payload.size() < 4) return std::nullopt;
+  return base::get_u32_le(payload.data());
 }
 
 base::Bytes encode_hard_state(const raft::HardState& hard_state) {
@@ -153,6 +176,24 @@ std::optional<raft::Index> decode_reset(std::string_view payload) {
   reader.u64_le(next_index);
   if (!reader.ok() || !reader.empty() || next_index == 0) return std::nullopt;
   return next_index;
+}
+
+base::Bytes encode_footer(const Footer& footer) {
+  base::Bytes out;
+  base::put_u64_le(out, footer.batch_start);
+  base::put_u32_le(out, footer.records);
+  base::put_u64_le(out, footer.next_sequence);
+  return out;
+}
+
+std::optional<Footer> decode_footer(std::string_view payload) {
+  base::Reader reader(payload);
+  Footer footer;
+  reader.u64_le(footer.batch_start);
+  reader.u32_le(footer.records);
+  reader.u64_le(footer.next_sequence);
+  if (!reader.ok() || !reader.empty()) return std::nullopt;
+  return footer;
 }
 
 std::optional<EntryHead> decode_entry_head(std::string_view payload) {

@@ -38,19 +38,35 @@ struct DecodedRecord {
 
 // Decodes the record at the start of `bytes`.
 DecodedRecord decode_record(std::string_view bytes);
+// The offset of the first valid record starting after `from` in `bytes`, if any.
+std::optional<uint64_t> find_valid_record_after(std::string_view bytes, uint64_t from);
 
 struct SegmentHeader {
   uint32_t version = format::kVersion;
   uint64_t sequence = 0;
   raft::Index base_index = 1;
+  uint64_t segment_bytes = 0;  // the preallocated size: the file is never shorter
+};
+
+// Ends each batch sync() makes durable; the last one of a segment that is not the last one
+// names the next segment (it is "sealed").
+struct Footer {
+  uint64_t batch_start = 0;  // offset of the batch's first record (after the previous footer)
+  uint32_t records = 0;      // records in the batch, the footer not counted
+  uint64_t next_sequence = 0;
+  bool operator==(const Footer&) const = default;
 };
 
 base::Bytes encode_segment_header(const SegmentHeader& header);
+// Only the current version decodes; segment_header_version() reads the version of any.
 std::optional<SegmentHeader> decode_segment_header(std::string_view payload);
+std::optional<uint32_t> segment_header_version(std::string_view payload);
 base::Bytes encode_hard_state(const raft::HardState& hard_state);
 std::optional<raft::HardState> decode_hard_state(std::string_view payload);
 base::Bytes encode_reset(raft::Index next_index);
 std::optional<raft::Index> decode_reset(std::string_view payload);
+base::Bytes encode_footer(const Footer& footer);
+std::optional<Footer> decode_footer(std::string_view payload);
 
 // Entry payloads: index and term are read without copying the data (replay needs only those).
 struct EntryHead {

@@ -32,13 +32,18 @@ std::string example_bytes(const std::string& doc, const std::string& label) {
 
 TEST_CASE("wal format: the worked example in FORMAT.md is what the encoder writes") {
   const std::string doc = read_text(std::string(WAL_SOURCE_DIR) + "/FORMAT.md");
-  base::Bytes header, hard_state, entry;
-  append_record(header, RecordType::kSegmentHeader, encode_segment_header({1, 1, 1}));
+  base::Bytes header, hard_state, entry, footer;
+  append_record(header, RecordType::kSegmentHeader,
+                encode_segment_header({format::kVersion, 1, 1, 1 << 20}));
   append_record(hard_state, RecordType::kHardState, encode_hard_state({}));
   append_entry_record(entry, raft::Entry{1, 2, raft::EntryType::kNormal, "hi"});
+  REQUIRE(header.size() + hard_state.size() == format::kCreationRecordsBytes);
+  append_record(footer, RecordType::kFooter, encode_footer({format::kCreationRecordsBytes, 1, 0}));
   CHECK(base::to_hex(example_bytes(doc, "segment header")) == base::to_hex(header));
   CHECK(base::to_hex(example_bytes(doc, "hard state")) == base::to_hex(hard_state));
   CHECK(base::to_hex(example_bytes(doc, "entry")) == base::to_hex(entry));
+  CHECK(base::to_hex(example_bytes(doc, "footer")) == base::to_hex(footer));
+  CHECK(footer.size() == format::kFooterRecordBytes);
 }
 
 TEST_CASE("wal format: records round-trip, and every truncation or bit flip is rejected") {
@@ -72,6 +77,23 @@ TEST_CASE("wal format: zeros read as the end of the log, never as a record") {
 TEST_CASE("wal format: payload decoders refuse malformed payloads") {
   CHECK_FALSE(decode_hard_state("short").has_value());
   CHECK_FALSE(decode_segment_header(std::string(19, 'x')).has_value());
+  base::Bytes version_1;  // what format version 1 wrote: version, sequence, base index
+  base::put_u32_le(version_1, 1);
+  base::put_u64_le(version_1, 1);
+  base::put_u64_le(version_1, 1);
+  CHECK_FALSE(decode_segment_header(version_1).has_value());
+  CHECK(segment_header_version(version_1) == 1u);
+  // A size too small for the creation records and the tail reserve is malformed.
+  CHECK_FALSE(decode_segment_header(encode_segment_header({format::kVersion, 1, 1, 100})));
+  const SegmentHeader header{format::kVersion, 7, 30, 4096};
+  const std::optional<SegmentHeader> decoded = decode_segment_header(encode_segment_header(header));
+  REQUIRE(decoded.has_value());
+  CHECK(decoded->sequence == 7);
+  CHECK(decoded->base_index == 30);
+  CHECK(decoded->segment_bytes == 4096);
+  const Footer footer{78, 3, 2};
+  CHECK(decode_footer(encode_footer(footer)) == footer);
+  CHECK_FALSE(decode_footer(encode_footer(footer) + "x").has_value());
   CHECK_FALSE(decode_reset(std::string(8, '\0')).has_value());  // index 0 is never a next index
   CHECK_FALSE(decode_entry_head(std::string(16, '\1')).has_value());
   base::Bytes bad_type;

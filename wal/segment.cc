@@ -8,7 +8,7 @@ namespace wal {
 
 namespace {
 
-// Word at a time: recovery checks the whole preallocated tail of the last segment.
+// Word at a time: recovery checks the whole preallocated tail of a segment.
 bool all_zero(std::string_view bytes) {
   size_t i = 0;
   for (; i + 8 <= bytes.size(); i += 8) {
@@ -22,23 +22,20 @@ bool all_zero(std::string_view bytes) {
   return true;
 }
 
-// The offset of the first valid record starting after `from`, if any. Cheap per offset: the
-// checksum is computed only where the type and length bytes are plausible.
-std::optional<uint64_t> find_valid_record_after(std::string_view bytes, uint64_t from) {
-  for (uint64_t offset = from + 1; offset + format::kRecordHeaderBytes <= bytes.size(); ++offset) {
-    const auto type = static_cast<uint8_t>(bytes[offset + 12]);
-    if (type == 0 || type > format::kRecordTypeMax) continue;
-    const uint32_t length = base::get_u32_le(bytes.data() + offset + format::kChecksumBytes);
-    if (length > bytes.size() - offset - format::kRecordHeaderBytes) continue;
-    if (decode_record(bytes.substr(offset)).status == DecodeStatus::kOk) return offset;
-  }
-  return std::nullopt;
+uint64_t nonzero_end(std::string_view bytes, uint64_t from) {
+  uint64_t end = bytes.size();
+  while (end > from && bytes[end - 1] == 0) --end;
+  return end;
 }
 
 }  // namespace
 
 std::string segment_file_name(uint64_t sequence) {
   return fmt::format("{}{:016x}{}", format::kSegmentPrefix, sequence, format::kSegmentSuffix);
+}
+
+std::string segment_tmp_file_name(uint64_t sequence) {
+  return segment_file_name(sequence) + std::string(format::kTmpSuffix);
 }
 
 std::optional<uint64_t> parse_segment_file_name(std::string_view name) {
@@ -53,34 +50,47 @@ std::optional<uint64_t> parse_segment_file_name(std::string_view name) {
   return base::get_u64_be(raw->data());
 }
 
-base::Result<SegmentScan> scan_segment(const std::string& path, std::string_view bytes,
-                                       bool is_last, const RecordVisitor& visit) {
+base::Result<SegmentScan> scan_segment(std::string_view bytes, uint64_t from,
+                                       const RecordVisitor& visit) {
   SegmentScan scan;
-  uint64_t offset = 0;
+  uint64_t offset = from;
   for (;;) {
     const DecodedRecord record = decode_record(bytes.substr(offset));
-    if (record.status != DecodeStatus::kOk) {
-      scan.end_offset = offset;
-      if (record.status == DecodeStatus::kZero && all_zero(bytes.substr(offset))) {
-        scan.header_torn = offset == 0 && is_last;
-        if (offset == 0 && !is_last) return base::corruption("{}: empty segment at offset 0", path);
-        return scan;  // row 3: clean end
-      }
-      if (!is_last) {  // row 7
-        return base::corruption("{}: {} at offset {} in a segment that is not the last", path,
-                                decode_status_name(record.status), offset);
-      }
-      if (const auto next = find_valid_record_after(bytes, offset)) {  // row 5
-        return base::corruption("{}: {} at offset {}, but a valid record follows at offset {}",
-                                path, decode_status_name(record.status), offset, *next);
-      }
-      scan.torn_tail = true;  // rows 4 and 6
-      scan.header_torn = offset == 0;
-      return scan;
+    if (record.status == DecodeStatus::kOk) {
+      RETURN_IF_ERROR(visit(ScannedRecord{record.type, record.payload, offset, record.size_bytes}));
+      offset += record.size_bytes;
+      continue;
     }
-    RETURN_IF_ERROR(visit(ScannedRecord{record.type, record.payload, offset, record.size_bytes}));
-    offset += record.size_bytes;
+    scan.end_offset = offset;
+    scan.dirty_end = offset;
+    scan.bad = record.status;
+    if (record.status == DecodeStatus::kZero && all_zero(bytes.substr(offset))) return scan;
+    scan.dirty_end = nonzero_end(bytes, offset);
+    if (const auto next = find_valid_record_after(bytes, offset)) {
+      scan.end = SegmentEnd::kCorrupt;
+      scan.valid_after = *next;
+    } else {
+      scan.end = SegmentEnd::kTorn;
+    }
+    return scan;
   }
+}
+
+std::optional<raft::HardState> last_hard_state_in(std::string_view bytes, uint64_t from) {
+  std::optional<raft::HardState> last;
+  std::optional<uint64_t> offset = from;
+  while (offset && *offset < bytes.size()) {
+    const DecodedRecord record = decode_record(bytes.substr(*offset));
+    if (record.status != DecodeStatus::kOk) {
+      offset = find_valid_record_after(bytes, *offset);
+      continue;
+    }
+    if (record.type == RecordType::kHardState) {
+      if (auto hard_state = decode_hard_state(record.payload)) last = hard_state;
+    }
+    *offset += record.size_bytes;
+  }
+  return last;
 }
 
 }  // namespace wal

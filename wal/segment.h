@@ -1,5 +1,5 @@
-// Segment files: names, and the scan that splits a segment image into valid records and a tail
-// (FORMAT.md, rows 3-7 of the recovery decision table).
+// Segment files: names, and the scan that splits a segment image into its valid records and
+// what follows them (FORMAT.md, "Recovery decision table"). Pure functions over bytes.
 #pragma once
 
 #include <cstdint>
@@ -14,6 +14,8 @@
 namespace wal {
 
 std::string segment_file_name(uint64_t sequence);
+// "wal-<sequence>.log.tmp": a segment being created (renamed to its name once durable).
+std::string segment_tmp_file_name(uint64_t sequence);
 std::optional<uint64_t> parse_segment_file_name(std::string_view name);
 
 struct ScannedRecord {
@@ -23,20 +25,29 @@ struct ScannedRecord {
   uint64_t size_bytes = 0;  // header + payload
 };
 
+enum class SegmentEnd : uint8_t {
+  kClean,    // only zeros follow the records
+  kTorn,     // a bad record, and no valid record anywhere after it
+  kCorrupt,  // a bad record, and a valid record later in the file
+};
+
 struct SegmentScan {
-  uint64_t end_offset = 0;  // the valid records occupy [0, end_offset)
-  bool torn_tail = false;   // non-zero bytes follow end_offset (last segment only)
-  // The first record is not valid (last segment only): the segment holds nothing synced.
-  bool header_torn = false;
+  uint64_t end_offset = 0;  // the valid records occupy [from, end_offset)
+  SegmentEnd end = SegmentEnd::kClean;
+  DecodeStatus bad = DecodeStatus::kZero;  // what is at end_offset
+  uint64_t valid_after = 0;                // kCorrupt: where the next valid record starts
+  uint64_t dirty_end = 0;                  // one past the last non-zero byte (>= end_offset)
 };
 
 using RecordVisitor = std::function<base::Status(const ScannedRecord&)>;
 
-// Calls `visit` for each valid record in order (stopping at its first error). In the last
-// segment a bad record with no valid record anywhere after it is a torn tail; a bad record
-// followed by a valid one, or any bad record or stray bytes in another segment, is corruption
-// reported as "<path>: <what> at offset N".
-base::Result<SegmentScan> scan_segment(const std::string& path, std::string_view bytes,
-                                       bool is_last, const RecordVisitor& visit);
+// Calls `visit` for each valid record from offset `from` on, in order, stopping at its first
+// error (which is returned), then classifies what follows the records.
+base::Result<SegmentScan> scan_segment(std::string_view bytes, uint64_t from,
+                                       const RecordVisitor& visit);
+
+// The last hard state among the valid records at or after `from`, skipping anything invalid
+// (what recovery salvages from the part of a log it cannot keep).
+std::optional<raft::HardState> last_hard_state_in(std::string_view bytes, uint64_t from);
 
 }  // namespace wal

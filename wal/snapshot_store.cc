@@ -162,12 +162,20 @@ struct SnapshotWriter::Impl {
   uint64_t state_bytes = 0;
   StreamingHash file_hash;
   StreamingHash state_hash;
+  base::Status error;  // the first failed write (a full disk): finish() returns it
   bool finished = false;
 
   void write(std::string_view bytes) {
-    must(file->pwrite(offset, bytes), "write");
-    offset += bytes.size();
+    write_unhashed(bytes);
     file_hash.update(bytes);
+  }
+  void write_unhashed(std::string_view bytes) {
+    if (!error.is_ok()) return;
+    const base::Status written = file->pwrite(offset, bytes);
+    if (!written.is_ok()) {
+      error = space_or_fatal(written, store->dir_, fmt::format("writing snapshot {}", tmp_path));
+    }
+    offset += bytes.size();
   }
 };
 
@@ -203,10 +211,12 @@ base::Status SnapshotWriter::finish(std::optional<uint64_t> expected_state_check
   w.write(trailer);
   base::Bytes file_checksum;
   base::put_u64_le(file_checksum, w.file_hash.digest());
-  must(w.file->pwrite(w.offset, file_checksum), "write");
+  w.write_unhashed(file_checksum);
+  if (!w.error.is_ok()) return w.error;  // the destructor removes the tmp file
   must(w.file->sync_data(), "fdatasync");
   w.file.reset();
-  must(w.store->env_.rename(w.tmp_path, w.final_path), "rename");
+  const base::Status renamed = w.store->env_.rename(w.tmp_path, w.final_path);
+  if (!renamed.is_ok()) return space_or_fatal(renamed, w.store->dir_, "renaming a snapshot");
   must(w.store->env_.sync_dir(w.store->dir_), "fsync directory");
   w.finished = true;
   w.store->install(w.meta, state_checksum, w.final_path);
@@ -274,24 +284,48 @@ base::Status SnapshotStore::recover() {
   }
   std::sort(snapshots.begin(), snapshots.end());
   if (!snapshots.empty()) {
+    const auto [index, term] = snapshots.back().first;
     const std::string path = join_path(dir_, snapshots.back().second);
     base::Result<std::unique_ptr<File>> file = env_.open(path, OpenMode::kExisting);
     if (!file.is_ok()) return file.status();
     base::Result<Verified> verified = verify_file(**file);
-    if (!verified.is_ok()) return verified.status();
-    if (std::make_pair(verified->meta.index, verified->meta.term) != snapshots.back().first) {
-      return base::corruption("snapshot {}: header says index {} term {}, unlike its name", path,
-                              verified->meta.index, verified->meta.term);
+    base::Status bad = verified.status();
+    if (verified.is_ok() &&
+        std::make_pair(verified->meta.index, verified->meta.term) != snapshots.back().first) {
+      bad =
+          base::corruption("snapshot {}: header says index {} term {}, unlike its name (offset 0)",
+                           path, verified->meta.index, verified->meta.term);
     }
-    latest_meta_ = verified->meta;
-    latest_state_checksum_ = verified->state_checksum;
-    latest_path_ = path;
+    if (bad.code() == base::Code::kCorruption) {  // row 1: Log::open decides
+      corrupt_newest_ = CorruptSnapshot{path, index, term, bad.message()};
+    } else if (!bad.is_ok()) {
+      return bad;
+    } else {
+      latest_meta_ = verified->meta;
+      latest_state_checksum_ = verified->state_checksum;
+      latest_path_ = path;
+    }
     snapshots.pop_back();
     for (const auto& older : snapshots) doomed.push_back(older.second);
   }
   for (const std::string& name : doomed) must(env_.remove(join_path(dir_, name)), "remove");
   if (!doomed.empty()) must(env_.sync_dir(dir_), "fsync directory");
   return base::Status::ok();
+}
+
+void SnapshotStore::set_aside_corrupt() {
+  ENSURE(corrupt_newest_.has_value());
+  base::Result<std::vector<std::string>> names = env_.list_dir(dir_);
+  must(names.status(), "list");
+  for (const std::string& name : *names) {
+    if (name.starts_with(format::kSnapshotPrefix) && name.ends_with(format::kCorruptSuffix)) {
+      must(env_.remove(join_path(dir_, name)), "remove");
+    }
+  }
+  const std::string& path = corrupt_newest_->path;
+  must(env_.rename(path, path + std::string(format::kCorruptSuffix)), "rename");
+  must(env_.sync_dir(dir_), "fsync directory");
+  corrupt_newest_.reset();
 }
 
 base::Result<std::unique_ptr<SnapshotWriter>> SnapshotStore::begin(const raft::SnapshotMeta& meta) {
@@ -306,7 +340,7 @@ base::Result<std::unique_ptr<SnapshotWriter>> SnapshotStore::begin(const raft::S
   impl->final_path = join_path(dir_, snapshot_file_name(meta.index, meta.term));
   impl->tmp_path = impl->final_path + std::string(format::kTmpSuffix);
   base::Result<std::unique_ptr<File>> file = env_.open(impl->tmp_path, OpenMode::kCreateTruncate);
-  must(file.status(), "create");
+  if (!file.is_ok()) return space_or_fatal(file.status(), dir_, "creating a snapshot");
   impl->file = std::move(file).value();
   impl->write(encode_header(meta));
   writer_open_ = true;

@@ -10,9 +10,11 @@
 // (read_latest()).
 //
 // open() finds the newest snapshot, verifies its checksums and removes older snapshots and tmp
-// files; a newest snapshot that fails verification is refused with its file name and offset
-// (the log may already be compacted past the older ones, so falling back would lose data).
-// Write and fsync failures stop the process (FATAL). Not thread-safe.
+// files. A newest snapshot that fails verification is not used (the store then has none) but
+// reported by corrupt_newest(); wal::Log discards the log it started (the log is compacted past
+// the older snapshots, so falling back to one would lose data) and then set_aside_corrupt()s it.
+// A full disk is kResourceExhausted from begin() or finish(); any other write failure, and every
+// fsync failure, stops the process (FATAL). Not thread-safe.
 #pragma once
 
 #include <cstdint>
@@ -34,9 +36,11 @@ class SnapshotWriter {
   SnapshotWriter(const SnapshotWriter&) = delete;
   SnapshotWriter& operator=(const SnapshotWriter&) = delete;
 
+  // Never fails: a write error is kept and returned by finish().
   void append(std::string_view chunk);
   // kCorruption (and nothing installed) when expected_state_checksum is given and differs from
-  // the xxh3 of the appended bytes. On success the snapshot is durable and the newest.
+  // the xxh3 of the appended bytes; kResourceExhausted (nothing installed) when the disk filled
+  // up. On success the snapshot is durable and the newest.
   base::Status finish(std::optional<uint64_t> expected_state_checksum = std::nullopt);
 
  private:
@@ -66,14 +70,28 @@ class SnapshotReader {
   std::unique_ptr<Impl> impl_;
 };
 
+// The newest snapshot file when it failed verification at open().
+struct CorruptSnapshot {
+  std::string path;
+  raft::Index index = 0;  // from its name
+  raft::Term term = 0;
+  std::string why;  // names the file and the offset
+};
+
 class SnapshotStore {
  public:
   static base::Result<std::unique_ptr<SnapshotStore>> open(Env& env, std::string dir);
 
+  const std::optional<CorruptSnapshot>& corrupt_newest() const { return corrupt_newest_; }
+  // Renames the corrupt newest snapshot to <name>.corrupt, durably (an older *.corrupt file is
+  // removed: at most one is kept for inspection).
+  void set_aside_corrupt();
+
   // Index 0 (and an empty configuration) when there is no snapshot.
   const raft::SnapshotMeta& latest_meta() const { return latest_meta_; }
   uint64_t latest_state_checksum() const { return latest_state_checksum_; }
-  // Refuses (kInvalidArgument) a snapshot not newer than the latest.
+  // Refuses (kInvalidArgument) a snapshot not newer than the latest; kResourceExhausted when
+  // the disk is full.
   base::Result<std::unique_ptr<SnapshotWriter>> begin(const raft::SnapshotMeta& meta);
   // kNotFound without a snapshot.
   base::Result<std::unique_ptr<SnapshotReader>> open_latest() const;
@@ -90,6 +108,7 @@ class SnapshotStore {
   raft::SnapshotMeta latest_meta_;
   uint64_t latest_state_checksum_ = 0;
   std::string latest_path_;
+  std::optional<CorruptSnapshot> corrupt_newest_;
   bool writer_open_ = false;
 };
 

@@ -107,7 +107,8 @@ TEST_CASE("wal snapshots: only a newer snapshot is accepted, and it replaces the
   CHECK(*env.list_dir(kDir) == std::vector<std::string>{snapshot_file_name(20, 1)});
 }
 
-TEST_CASE("wal snapshots: truncated or damaged snapshot files are refused with their name") {
+TEST_CASE(
+    "wal snapshots: a truncated or damaged newest snapshot is not used, but reported by name") {
   FaultEnv setup(4);
   write(*open_store(setup), {10, 1, {{1}, {}}}, state_of(5000, 4), 777);
   const std::string path = join_path(kDir, snapshot_file_name(10, 1));
@@ -122,10 +123,54 @@ TEST_CASE("wal snapshots: truncated or damaged snapshot files are refused with t
     }
     FaultEnv env(trial);
     env.set_durable_contents(path, damaged);
-    auto store = SnapshotStore::open(env, kDir);
-    REQUIRE_FALSE(store.is_ok());
-    CHECK(store.status().message().find(path) != std::string::npos);
+    auto store = open_store(env);
+    CHECK(store->latest_meta().index == 0);
+    REQUIRE(store->corrupt_newest().has_value());
+    CHECK(store->corrupt_newest()->path == path);
+    CHECK(store->corrupt_newest()->index == 10);
+    CHECK(store->corrupt_newest()->why.find(path) != std::string::npos);
   }
+}
+
+TEST_CASE("wal snapshots: a corrupt newest snapshot is set aside, and one .corrupt file kept") {
+  FaultEnv env(5);
+  for (raft::Index index : {10, 20}) {
+    write(*open_store(env), {index, 1, {}}, "state", 2);
+    const std::string path = join_path(kDir, snapshot_file_name(index, 1));
+    std::string bytes = *env.contents(path);
+    bytes[3] ^= 1;
+    env.set_durable_contents(path, bytes);
+    auto store = open_store(env);
+    REQUIRE(store->corrupt_newest().has_value());
+    store->set_aside_corrupt();
+    CHECK_FALSE(store->corrupt_newest().has_value());
+    env.power_loss(PowerLossMode::kDrop);  // durable
+    CHECK(*env.list_dir(kDir) ==
+          std::vector<std::string>{snapshot_file_name(index, 1) + ".corrupt"});
+    CHECK(open_store(env)->latest_meta().index == 0);
+  }
+}
+
+TEST_CASE(
+    "wal snapshots: a full disk fails finish() with kResourceExhausted, and nothing changes") {
+  FaultEnv env(6);
+  auto store = open_store(env);
+  write(*store, {10, 1, {}}, "old", 1);
+  const uint64_t used = env.used_bytes();
+  env.set_capacity(used + 100);
+  {
+    auto writer = store->begin({20, 1, {}});
+    REQUIRE(writer.is_ok());
+    (*writer)->append(std::string(500, 's'));
+    const base::Status finished = (*writer)->finish();
+    CHECK(finished.code() == base::Code::kResourceExhausted);
+    CHECK(finished.message().find(kDir) != std::string::npos);
+  }
+  CHECK(store->latest_meta().index == 10);
+  CHECK(*env.list_dir(kDir) == std::vector<std::string>{snapshot_file_name(10, 1)});
+  env.set_capacity(std::nullopt);  // space is back: the same snapshot goes in
+  write(*store, {20, 1, {}}, std::string(500, 's'), 7);
+  CHECK(store->latest_meta().index == 20);
 }
 
 }  // namespace

@@ -41,9 +41,9 @@ class JournalFile final : public File {
       : File(inner->path()), inner_(std::move(inner)), inode_(std::move(inode)), env_(env) {}
 
   base::Status pwrite(uint64_t offset, std::string_view data) override {
-    RETURN_IF_ERROR(inner_->pwrite(offset, data));
+    // A failed write may have written a prefix (env.h): count it as written either way.
     inode_->data_end_bytes = std::max(inode_->data_end_bytes, offset + data.size());
-    return base::Status::ok();
+    return inner_->pwrite(offset, data);
   }
   base::Status pread(uint64_t offset, size_t size, std::string& out) const override {
     return inner_->pread(offset, size, out);

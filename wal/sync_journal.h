@@ -47,6 +47,9 @@ class SyncJournalEnv final : public Env {
   base::Status rename(const std::string& from, const std::string& to) override;
   base::Status remove(const std::string& path) override;
   base::Status sync_dir(const std::string& dir) override;
+  base::Result<uint64_t> free_bytes(const std::string& dir) const override {
+    return inner_.free_bytes(dir);
+  }
 
   // For the journaling File (internal).
   struct Inode {

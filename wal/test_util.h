@@ -16,6 +16,13 @@ namespace wal::testing {
 
 inline const std::string kDir = "/data";
 
+// A Status-returning call that must succeed.
+#define REQUIRE_OK(expr)                                           \
+  do {                                                             \
+    const ::base::Status require_ok_ = (expr);                     \
+    REQUIRE_MESSAGE(require_ok_.is_ok(), require_ok_.to_string()); \
+  } while (0)
+
 // Entry i of a deterministic history: its data depends on (index, term), so a stale or
 // invented entry is detectable.
 inline raft::Entry make_entry(raft::Index index, raft::Term term, size_t data_bytes = 20) {
@@ -35,6 +42,30 @@ inline std::vector<raft::Entry> make_entries(raft::Index first, raft::Index last
 inline std::vector<raft::Entry> all_entries(const Log& log) {
   if (log.last_index() < log.first_index()) return {};
   return log.entries(log.first_index(), log.last_index() + 1, UINT64_MAX);
+}
+
+// What raft can see of a log, for comparing states.
+struct LogState {
+  raft::Index first = 1;
+  std::vector<raft::Entry> entries;  // entries[i] has index first + i
+  raft::HardState hard_state;
+  raft::Index snapshot_index = 0;
+
+  raft::Index last() const { return first + entries.size() - 1; }
+  void append(const raft::Entry& entry) {
+    entries.resize(entry.index - first);
+    entries.push_back(entry);
+  }
+  bool operator==(const LogState&) const = default;
+};
+
+inline LogState observe(const Log& log) {
+  LogState state;
+  state.first = log.first_index();
+  state.entries = all_entries(log);
+  state.hard_state = log.initial_hard_state();
+  state.snapshot_index = log.snapshot_meta().index;
+  return state;
 }
 
 // Tests keep segments small: FaultEnv holds (and copies on every sync) whole files in memory.

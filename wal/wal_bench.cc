@@ -20,6 +20,10 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+void must_ok(const base::Status& status) {
+  if (!status.is_ok()) FATAL("{}", status.to_string());
+}
+
 double seconds_since(Clock::time_point start) {
   return std::chrono::duration<double>(Clock::now() - start).count();
 }
@@ -72,8 +76,8 @@ double wal_syncs_per_second(const std::string& dir, size_t batch, size_t entry_b
   const auto start = Clock::now();
   while (seconds_since(start) < run_s) {
     for (auto& e : entries) e = raft::Entry{next++, 1, raft::EntryType::kNormal, std::move(e.data)};
-    (*log)->append(entries);
-    (*log)->sync();
+    must_ok((*log)->append(entries));
+    must_ok((*log)->sync());
     ++syncs;
   }
   return static_cast<double>(syncs) / seconds_since(start);
@@ -117,9 +121,9 @@ void recovery(const std::string& dir, int runs, uint64_t mib) {
     for (uint64_t written = 0; written < total; written += batch.size() * entry_bytes) {
       for (auto& e : batch)
         e = raft::Entry{next++, 1, raft::EntryType::kNormal, std::string(entry_bytes, 'x')};
-      (*log)->append(batch);
+      must_ok((*log)->append(batch));
     }
-    (*log)->sync();
+    must_ok((*log)->sync());
   }
   std::vector<double> seconds, mb_per_s;
   for (int r = 0; r < runs; ++r) {
