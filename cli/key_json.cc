@@ -51,11 +51,13 @@ base::Result<kvmodel::KeyPart> part_from_json(size_t index, const base::Json& pa
       return kvmodel::KeyPart::boolean(part.as_bool());
     case base::Json::Type::kObject:
       return tagged_part(index, part);
-    default:
-      return part_error(index,
-                        "expected a string, number, boolean, {\"bigint\": ...}, {\"bytes\": ...} "
-                        "or {\"number\": ...}");
+    case base::Json::Type::kNull:
+    case base::Json::Type::kArray:
+      break;
   }
+  return part_error(index,
+                    "expected a string, number, boolean, {\"bigint\": ...}, {\"bytes\": ...} "
+                    "or {\"number\": ...}");
 }
 
 base::Json part_to_json(const kvmodel::KeyPart& part) {

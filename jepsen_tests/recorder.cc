@@ -66,9 +66,18 @@ OpType outcome_of_write_error(const base::Status& status) {
     case base::Code::kNotLeader:        // refused, never proposed
     case base::Code::kUnavailable:      // the library proved it never reached a node
       return OpType::kFail;
-    default:
+    // Anything else may have been applied: the outcome is indeterminate.
+    case base::Code::kOk:
+    case base::Code::kNotFound:
+    case base::Code::kCorruption:
+    case base::Code::kTimeout:
+    case base::Code::kUnknownOutcome:
+    case base::Code::kIoError:
+    case base::Code::kInternal:
+    case base::Code::kResourceExhausted:
       return OpType::kInfo;
   }
+  return OpType::kInfo;  // not an enumerator: cannot happen
 }
 
 }  // namespace jepsen

@@ -1,10 +1,9 @@
 // Snapshot write and load; the stream format is in snapshot.h.
 #include "kvstate/snapshot.h"
 
-#include "base/hash.h"
 #include "kvstate/command.h"
-
 #include "kvstate/read.h"
+#include "kvstate/snapshot_format.h"
 
 namespace kvstate {
 
@@ -12,18 +11,10 @@ using namespace kvmodel;  // the data model this state machine stores
 
 namespace {
 
-constexpr std::string_view kMagic("RKVSNAP\x01", 8);
-constexpr size_t kBlockTargetBytes = 64 * 1024;
-constexpr size_t kBlockHeaderBytes = 12;  // u32 length + u64 checksum
-enum RecordType : uint8_t { kMeta = 1, kEntry = 2, kMessage = 3, kSession = 4 };
+using namespace snapshot_format;
 
-uint64_t block_checksum(uint64_t block_number, base::BytesView payload) {
-  base::Bytes buffer;
-  buffer.reserve(12 + payload.size());
-  base::put_u64_le(buffer, block_number);
-  base::put_u32_le(buffer, static_cast<uint32_t>(payload.size()));
-  buffer.append(payload);
-  return base::xxh3(buffer);
+void put_record_type(base::Bytes& out, RecordType type) {
+  base::put_u8(out, static_cast<uint8_t>(type));
 }
 
 // Accumulates records and emits checksummed blocks.
@@ -64,7 +55,7 @@ void put_outcome(base::Bytes& out, const WriteOutcome& o) {
 }
 
 void put_message_record(base::Bytes& out, std::string_view id, const QueueMessage& m) {
-  base::put_u8(out, kMessage);
+  put_record_type(out, RecordType::kMessage);
   base::put_length_prefixed(out, id);
   base::put_length_prefixed(out, m.payload);
   base::put_varint(out, m.ready_at_ms);
@@ -80,7 +71,7 @@ void put_message_record(base::Bytes& out, std::string_view id, const QueueMessag
 }
 
 void put_session_record(base::Bytes& out, std::string_view key, const Session& s) {
-  base::put_u8(out, kSession);
+  put_record_type(out, RecordType::kSession);
   base::put_varint(out, base::get_u64_be(key.data()));
   base::put_varint(out, s.last_sequence);
   out.append(s.last_used.view());
@@ -103,7 +94,7 @@ void SnapshotView::write(const std::function<void(base::BytesView)>& sink) const
   sink(kMagic);
   BlockWriter w(sink);
   base::Bytes& out = w.record();
-  base::put_u8(out, kMeta);
+  put_record_type(out, RecordType::kMeta);
   base::put_varint(out, last_applied_index_);
   out.append(last_versionstamp_.view());
   base::put_varint(out, clock_ms_);
@@ -111,7 +102,7 @@ void SnapshotView::write(const std::function<void(base::BytesView)>& sink) const
   base::put_varint(out, queue_.size());
   base::put_varint(out, sessions_.size());
   data_.scan("", std::nullopt, false, [&](std::string_view key, const Entry& e) {
-    base::put_u8(out, kEntry);
+    put_record_type(out, RecordType::kEntry);
     base::put_length_prefixed(out, key);
     base::put_u8(out, static_cast<uint8_t>(e.value.encoding));
     base::put_length_prefixed(out, e.value.data);

@@ -7,8 +7,8 @@
 //   SnapshotView view = sm.snapshot_view();                  // apply thread, O(1)
 //   std::thread([view] { view.write(sink); });               // any thread
 //
-// Stream format (version 1), all integers little-endian:
-//   header  "RKVSNAP" 0x01                                       (8 bytes)
+// Stream format (version 1), all integers little-endian (constants in snapshot_format.h):
+//   header  "RKVSTAT" 0x01                                       (8 bytes)
 //   block*  u32 payload_bytes ‖ u64 checksum ‖ payload
 //   the last block has payload_bytes == 0 and nothing may follow it.
 // checksum = xxh3(u64 block_number ‖ u32 payload_bytes ‖ payload), so a flipped bit, a dropped,

@@ -1,8 +1,8 @@
 // Loading a snapshot stream (format in snapshot.h): verify every block, parse every record,
 // check order and counts, then replace the state in one step.
-#include "base/hash.h"
 #include "kvstate/command.h"
 #include "kvstate/snapshot.h"
+#include "kvstate/snapshot_format.h"
 #include "kvstate/state_limits.h"
 
 namespace kvstate {
@@ -11,17 +11,7 @@ using namespace kvmodel;  // the data model this state machine stores
 
 namespace {
 
-constexpr std::string_view kMagic("RKVSNAP\x01", 8);
-enum RecordType : uint8_t { kMeta = 1, kEntry = 2, kMessage = 3, kSession = 4 };
-
-uint64_t block_checksum(uint64_t block_number, base::BytesView payload) {
-  base::Bytes buffer;
-  buffer.reserve(12 + payload.size());
-  base::put_u64_le(buffer, block_number);
-  base::put_u32_le(buffer, static_cast<uint32_t>(payload.size()));
-  buffer.append(payload);
-  return base::xxh3(buffer);
-}
+using namespace snapshot_format;
 
 struct Counts {
   uint64_t entries = 0, messages = 0, sessions = 0;
@@ -41,14 +31,18 @@ class RecordParser {
   bool parse_all(bool& have_meta, uint8_t& last_type, Counts& declared, uint64_t& last_index,
                  Versionstamp& last_vs, uint64_t& clock) {
     while (ok() && !in_.empty()) {
-      uint8_t type = 0;
-      in_.u8(type);
-      if (!have_meta && type != kMeta) return fail("the first record is not the meta record");
-      if (type < last_type || (type == kMeta && have_meta)) return fail("records out of order");
-      if (type != last_type) last_key_.reset();
-      last_type = type;
-      switch (type) {
-        case kMeta:
+      uint8_t byte = 0;
+      in_.u8(byte);
+      const std::optional<RecordType> type = record_type(byte);
+      if (!type) return fail("unknown record type");
+      if (!have_meta && *type != RecordType::kMeta)
+        return fail("the first record is not the meta record");
+      if (byte < last_type || (*type == RecordType::kMeta && have_meta))
+        return fail("records out of order");
+      if (byte != last_type) last_key_.reset();
+      last_type = byte;
+      switch (*type) {
+        case RecordType::kMeta:
           have_meta = true;
           last_index = varint();
           last_vs = versionstamp();
@@ -57,17 +51,15 @@ class RecordParser {
           declared.messages = varint();
           declared.sessions = varint();
           break;
-        case kEntry:
+        case RecordType::kEntry:
           parse_entry();
           break;
-        case kMessage:
+        case RecordType::kMessage:
           parse_message();
           break;
-        case kSession:
+        case RecordType::kSession:
           parse_session();
           break;
-        default:
-          return fail("unknown record type");
       }
     }
     if (!in_.ok()) return fail("truncated record");

@@ -36,6 +36,8 @@ FOLDERS = {
     "wal": {"base", "raft"},
     "net": {"base", "kvmodel", "raft"},
     "node": {"base", "kvmodel", "kvstate", "raft", "wal", "net"},
+    # The node simulator checks histories with the Jepsen harness's checkers.
+    "node/sim": None,
     "kvconnect": {"base", "kvmodel", "kvstate", "raft", "wal", "net", "node", "cli"},
     "cli": {"base", "kvmodel", "net"},
     # Test and measurement folders may use everything.
@@ -293,7 +295,7 @@ def function_lengths(rel, text):
         if name.startswith("TEST_CASE") or not name.strip(' "'):
             # A doctest case: name it by its title (the scanner blanked string literals).
             for back in range(first - 1, max(first - 6, -1), -1):
-                m = TEST_NAME.search(lines[back]) if back < len(lines) else None
+                m = TEST_NAME.search("\n".join(lines[back:first]))
                 if m:
                     name = f'TEST_CASE("{m.group(2)[:50]}")'
                     break

@@ -58,7 +58,7 @@ inline constexpr std::string_view kSegmentSuffix = ".log";
 inline constexpr std::string_view kSnapshotPrefix = "snap-";
 inline constexpr std::string_view kSnapshotSuffix = ".snap";
 inline constexpr std::string_view kTmpSuffix = ".tmp";
-inline constexpr std::string_view kSnapshotMagic = "RKVSNAP1";
+inline constexpr std::string_view kSnapshotMagic = "RKVWSNP2";  // wal snapshot file, format v2
 inline constexpr size_t kSnapshotTrailerBytes = 8 + 8 + 8;  // state length, state xxh3, file xxh3
 // A newest snapshot that failed verification, set aside (at most one is kept).
 inline constexpr std::string_view kCorruptSuffix = ".corrupt";
